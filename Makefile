@@ -1,0 +1,48 @@
+# loadgen — two commands do everything on a fresh machine:
+#   make run    build and run the default scenario against the embedded mock
+#   make test   vet, format check and the race-enabled test suite
+GO       ?= go
+BIN      ?= bin/loadgen
+FUZZTIME ?= 30s
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+.PHONY: all build run test lint fmt fmt-check vet bench fuzz clean generate
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/loadgen
+
+run: build
+	./$(BIN) run
+
+test: vet fmt-check
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w .
+
+lint: vet fmt-check
+	$(GO) run $(STATICCHECK) ./...
+
+generate:
+	$(GO) generate ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin loadgen-out

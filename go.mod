@@ -1,0 +1,3 @@
+module github.com/loadgen/loadgen
+
+go 1.26.8
