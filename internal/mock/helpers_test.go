@@ -195,4 +195,3 @@ func readTestdata(t testing.TB, name string) string {
 	}
 	return string(b)
 }
-

@@ -86,8 +86,8 @@ type FaultStats struct {
 	StallTimeouts int64 `json:"stallTimeouts"`
 	// Delayed counts requests given injected latency; Abandoned those
 	// whose client gave up during it (not processed).
-	Delayed   int64 `json:"delayed"`
-	Abandoned int64 `json:"abandoned"`
+	Delayed    int64 `json:"delayed"`
+	Abandoned  int64 `json:"abandoned"`
 	SlowBodies int64 `json:"slowBodies"`
 	// Rejected and RejectedRetryable count per-event injected rejections.
 	Rejected          int64 `json:"rejected"`

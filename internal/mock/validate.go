@@ -46,11 +46,11 @@ type record struct {
 	typ   events.Type
 	index int // position in its array
 	// eventID is the eventId as sent (decoded), nil when missing.
-	eventID                      []byte
-	id, conv, comm, cmd         uuid
+	eventID                         []byte
+	id, conv, comm, cmd             uuid
 	hasID, hasConv, hasComm, hasCmd bool
-	refs                        [maxRefs]legRef
-	nrefs                       int
+	refs                            [maxRefs]legRef
+	nrefs                           int
 	// problem says why the event is invalid; empty when it is valid.
 	problem string
 }
