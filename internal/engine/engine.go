@@ -1,0 +1,431 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadgen/loadgen/internal/events"
+	"github.com/loadgen/loadgen/report"
+)
+
+// lookahead is how far ahead of the clock the scheduler may batch an event
+// instead of arming a timer. Batching early sends nothing early: a batch's
+// intended time comes from the schedule and its lane waits for it.
+const lookahead = 200 * time.Microsecond
+
+// run is the state of one Run.
+type run struct {
+	cfg  Config
+	sink Sink
+	hc   *http.Client
+	urls [events.NumEndpoints]*url.URL
+
+	pacer  *pacer
+	budget budget
+	sem    chan struct{} // in-flight slots
+
+	// stop ends the run: no more events are taken, no new attempt starts.
+	stop   context.Context
+	stopFn context.CancelCauseFunc
+	// send carries the requests; it outlives stop by up to DrainTimeout.
+	send       context.Context
+	sendCancel context.CancelFunc
+
+	failOnce sync.Once
+	failErr  error // the error that stopped the run, returned by Run
+
+	authStrikes atomic.Int32
+	pool        sync.Pool // *batch
+
+	generated, accepted, rejected, failed, unsent atomic.Uint64
+	requests, retries, batches, bytesOut          atomic.Uint64
+}
+
+// Run sends the events of src to cfg.Target until src returns io.EOF or ctx
+// is cancelled, and reports every event's fate through sink. Every event
+// taken from src ends in exactly one final outcome.
+//
+// Before anything is taken from src, Run checks the target: it dials it
+// (failing with ErrUnreachable) and fetches a token when cfg.Tokens is set
+// (ErrAuth when refused). Cancelling ctx is a normal stop: Run then returns
+// a nil error and Summary.Cause says why. Errors that stop the run (auth
+// refused mid-run, a failing Source) are returned with the Summary.
+//
+// Run is safe to call concurrently with separate sinks and sources.
+func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Summary{}, fmt.Errorf("engine: %w", err)
+	}
+	r := &run{cfg: cfg, sink: sink}
+	if !cfg.DryRun {
+		base := strings.TrimRight(cfg.Target, "/")
+		for _, ep := range events.Endpoints() {
+			u, err := url.Parse(base + ep.Path())
+			if err != nil {
+				return Summary{}, fmt.Errorf("engine: %w: Target %q: %v", ErrConfig, cfg.Target, err)
+			}
+			r.urls[ep] = u
+		}
+		if err := preflight(ctx, cfg); err != nil {
+			return Summary{}, fmt.Errorf("engine: %w", err)
+		}
+	}
+	r.hc = cfg.HTTPClient
+	if r.hc == nil {
+		r.hc = newHTTPClient(cfg.Limits.MaxInFlight)
+		defer r.hc.CloseIdleConnections()
+	}
+	r.pacer = newPacer(cfg.Limits, cfg.Batch.MaxEvents)
+	r.budget = budget{share: cfg.Retry.Budget, floor: int64(cfg.Retry.BudgetFloor)}
+	r.sem = make(chan struct{}, cfg.Limits.MaxInFlight)
+	r.pool.New = func() any { return &batch{} }
+	r.stop, r.stopFn = context.WithCancelCause(ctx)
+	defer r.stopFn(nil)
+	r.send, r.sendCancel = context.WithCancel(context.WithoutCancel(ctx))
+	defer r.sendCancel()
+
+	start := cfg.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
+	sum := Summary{Start: start}
+
+	// Lanes: one goroutine each, fed through a bounded queue.
+	var lanes sync.WaitGroup
+	all := make([][]*lane, events.NumEndpoints)
+	for ep := range all {
+		all[ep] = make([]*lane, cfg.Limits.Lanes)
+		for i := range all[ep] {
+			l := newLane(r, events.Endpoint(ep), i)
+			all[ep][i] = l
+			lanes.Add(1)
+			go func() {
+				defer lanes.Done()
+				l.run()
+			}()
+		}
+	}
+
+	// Drain: once stopped, in-flight requests get DrainTimeout to finish.
+	finished := make(chan struct{})
+	var drainer sync.WaitGroup
+	drainer.Add(1)
+	go func() {
+		defer drainer.Done()
+		select {
+		case <-r.stop.Done():
+		case <-finished:
+			return
+		}
+		t := time.NewTimer(cfg.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			r.sendCancel()
+		case <-finished:
+		}
+	}()
+
+	s := newScheduler(r, all, start)
+	s.loop(src)
+	for _, ls := range all {
+		for _, l := range ls {
+			close(l.ch)
+		}
+	}
+	lanes.Wait()
+	close(finished)
+	drainer.Wait()
+
+	sum.End = time.Now()
+	if r.stop.Err() != nil {
+		sum.Cause = context.Cause(r.stop)
+	}
+	sum.Generated = r.generated.Load()
+	sum.Accepted, sum.Rejected = r.accepted.Load(), r.rejected.Load()
+	sum.Failed, sum.Unsent = r.failed.Load(), r.unsent.Load()
+	sum.Requests, sum.Retries = r.requests.Load(), r.retries.Load()
+	sum.Batches, sum.BytesOut = r.batches.Load(), r.bytesOut.Load()
+	return sum, r.failErr
+}
+
+// fail stops the run because of err, which Run will return.
+func (r *run) fail(err error) {
+	r.failOnce.Do(func() {
+		r.failErr = err
+		r.stopFn(err)
+	})
+}
+
+// preflight makes a bad target fail fast with one clear line.
+func preflight(ctx context.Context, cfg Config) error {
+	u, _ := url.Parse(cfg.Target) // checked by withDefaults
+	hostport := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		hostport = net.JoinHostPort(u.Hostname(), port)
+	}
+	d := net.Dialer{Timeout: min(cfg.RequestTimeout, 5*time.Second)}
+	c, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err
+		}
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, hostport, err)
+	}
+	c.Close()
+	if cfg.Tokens != nil {
+		if _, err := cfg.Tokens.Token(ctx); err != nil {
+			if errors.Is(err, ErrAuth) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrConfig) {
+				return fmt.Errorf("getting a token: %w", err)
+			}
+			return fmt.Errorf("%w: getting a token: %v", ErrAuth, err)
+		}
+	}
+	return nil
+}
+
+// emit tallies r and hands it to the sink.
+func (r *run) emit(res *report.Result) {
+	for i := range res.Events {
+		switch res.Events[i].Outcome {
+		case report.Accepted:
+			r.accepted.Add(1)
+		case report.Rejected:
+			r.rejected.Add(1)
+		case report.Failed:
+			r.failed.Add(1)
+		case report.Unsent:
+			r.unsent.Add(1)
+		}
+	}
+	if res.Attempt > 0 {
+		r.requests.Add(1)
+		r.bytesOut.Add(uint64(res.BytesOut))
+		if res.Attempt > 1 {
+			r.retries.Add(1)
+		}
+	}
+	r.sink.Add(res)
+}
+
+// settle reports all of b's events with one outcome in an Attempt 0 Result:
+// they were never sent (Unsent) or their retry never started (Failed).
+func (r *run) settle(res *report.Result, b *batch, outcome report.Outcome, kind report.ErrorKind, msg string) {
+	*res = report.Result{
+		Endpoint:      b.ep,
+		Batch:         b.seq,
+		FirstIntended: b.firstIntended,
+		Intended:      b.intended,
+		Kind:          kind,
+		Error:         msg,
+		Events:        res.Events[:0],
+	}
+	for i := range b.evs {
+		res.Events = append(res.Events, report.EventResult{ID: b.evs[i].ID, Type: b.evs[i].Type, Outcome: outcome})
+	}
+	r.emit(res)
+}
+
+func (r *run) getBatch(ep events.Endpoint, lane int, seq uint64) *batch {
+	b := r.pool.Get().(*batch)
+	b.reset()
+	b.ep, b.lane, b.seq = ep, lane, seq
+	return b
+}
+
+// scheduler takes events from the Source at their due times and fills the
+// batches. It runs on Run's goroutine and owns every open batch.
+type scheduler struct {
+	r      *run
+	lanes  [][]*lane
+	open   [][]*batch
+	linger lingerQueue
+	start  time.Time
+	timer  *time.Timer
+	seq    uint64
+	res    report.Result // for Unsent reports
+}
+
+func newScheduler(r *run, lanes [][]*lane, start time.Time) *scheduler {
+	s := &scheduler{r: r, lanes: lanes, start: start, timer: time.NewTimer(time.Hour)}
+	s.timer.Stop()
+	s.open = make([][]*batch, len(lanes))
+	for i := range s.open {
+		s.open[i] = make([]*batch, len(lanes[i]))
+	}
+	return s
+}
+
+func (s *scheduler) isOpen(b *batch, seq uint64) bool {
+	return b.seq == seq && s.open[b.ep][b.lane] == b
+}
+
+// wait blocks until t (less the lookahead) or the stop, reporting false
+// when stopped.
+func (s *scheduler) wait(t time.Time) bool {
+	d := time.Until(t)
+	if d <= lookahead {
+		return s.r.stop.Err() == nil
+	}
+	s.timer.Reset(d)
+	select {
+	case <-s.timer.C:
+		return true
+	case <-s.r.stop.Done():
+		s.timer.Stop()
+		return false
+	}
+}
+
+// loop runs until the source ends or the run stops. On return every event
+// taken is either in a lane's queue or already reported.
+func (s *scheduler) loop(src Source) {
+	r, cfg := s.r, &s.r.cfg
+	nlanes := uint64(cfg.Limits.Lanes)
+	var cur time.Time
+	stopped := false
+	for !stopped {
+		ev, err := src.Next(r.stop)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && r.stop.Err() == nil {
+				r.fail(fmt.Errorf("engine: source: %w", err))
+			}
+			stopped = r.stop.Err() != nil
+			break
+		}
+		r.generated.Add(1)
+		r.sink.Generated(&ev)
+
+		due := s.start.Add(ev.At)
+		if cfg.Unpaced {
+			due = time.Now()
+		}
+		// Close, in deadline order, the batches whose linger ends first.
+		for {
+			b := s.linger.peek(s.isOpen)
+			if b == nil {
+				break
+			}
+			deadline := b.opened.Add(cfg.Batch.Linger)
+			if deadline.After(due) {
+				break
+			}
+			if !cfg.Unpaced && !s.wait(deadline) {
+				stopped = true
+				break
+			}
+			s.linger.pop()
+			s.open[b.ep][b.lane] = nil
+			if !s.dispatch(b, deadline) {
+				stopped = true
+				break
+			}
+		}
+		if !stopped && !cfg.Unpaced && !s.wait(due) {
+			stopped = true
+		}
+		if stopped {
+			s.unsentEvent(&ev)
+			break
+		}
+		cur = due
+		ep := ev.Type.Endpoint()
+		ln := int(ev.Key % nlanes)
+		b := s.open[ep][ln]
+		if b != nil && !b.fits(&ev.Event, cfg.Batch.MaxEvents, cfg.Batch.MaxBytes) {
+			s.open[ep][ln] = nil
+			if !s.dispatch(b, due) {
+				s.unsentEvent(&ev)
+				stopped = true
+				break
+			}
+			b = nil
+		}
+		if b == nil {
+			s.seq++
+			b = r.getBatch(ep, ln, s.seq)
+			b.opened = due
+			s.open[ep][ln] = b
+			s.linger.push(b)
+		}
+		b.add(&ev.Event)
+		if len(b.evs) >= cfg.Batch.MaxEvents {
+			s.open[ep][ln] = nil
+			if !s.dispatch(b, due) {
+				stopped = true
+			}
+		}
+	}
+	// The source is done or the run stopped: flush or give up what is open.
+	if cfg.Unpaced || cur.IsZero() {
+		cur = time.Now()
+	}
+	for ep := range s.open {
+		for ln, b := range s.open[ep] {
+			if b == nil {
+				continue
+			}
+			s.open[ep][ln] = nil
+			if stopped || r.stop.Err() != nil {
+				s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
+				s.r.pool.Put(b)
+				continue
+			}
+			if !s.dispatch(b, cur) {
+				stopped = true
+			}
+		}
+	}
+}
+
+// dispatch closes b at the schedule time closed, reserves its slot under
+// the limits and queues it on its lane, waiting while the lane is full (the
+// back-pressure that turns into schedule lag). It reports false, and b as
+// Unsent, when the run stops first.
+func (s *scheduler) dispatch(b *batch, closed time.Time) bool {
+	b.intended = s.r.pacer.slot(closed, b.ep, len(b.evs))
+	b.firstIntended = b.intended
+	s.r.batches.Add(1)
+	ch := s.lanes[b.ep][b.lane].ch
+	select {
+	case ch <- b:
+		return true
+	default:
+	}
+	select {
+	case ch <- b:
+		return true
+	case <-s.r.stop.Done():
+		s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
+		s.r.pool.Put(b)
+		return false
+	}
+}
+
+// unsentEvent reports an event taken from the source but never batched.
+func (s *scheduler) unsentEvent(ev *events.Timed) {
+	s.res = report.Result{
+		Endpoint:      ev.Type.Endpoint(),
+		FirstIntended: s.start.Add(ev.At),
+		Intended:      s.start.Add(ev.At),
+		Kind:          report.ErrCanceled,
+		Error:         "run stopped before the event was batched",
+		Events:        append(s.res.Events[:0], report.EventResult{ID: ev.ID, Type: ev.Type, Outcome: report.Unsent}),
+	}
+	s.r.emit(&s.res)
+}

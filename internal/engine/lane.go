@@ -1,0 +1,492 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadgen/loadgen/internal/events"
+	"github.com/loadgen/loadgen/report"
+)
+
+// maxResponse caps how much of a response body is read; the rest is
+// discarded (and the connection not reused) rather than buffered.
+const maxResponse = 1 << 20
+
+var (
+	jsonHeader = []string{"application/json"}
+)
+
+// lane sends one endpoint's batches for one slice of keys, one request at a
+// time, so events of a key reach the target in order. Its buffers are
+// reused for every attempt; it is used by its own goroutine only.
+type lane struct {
+	r   *run
+	ep  events.Endpoint
+	idx int
+	ch  chan *batch
+
+	res   report.Result
+	timer *time.Timer
+	tmpl  *http.Request // method, URL and protocol; cloned per attempt
+	resp  []byte
+
+	// body is the request body. The transport may still be writing it
+	// after Do returns, so the lane waits for its Close before touching
+	// the bytes again.
+	body    bodyReader
+	written sync.WaitGroup
+
+	token      string
+	authHeader []string
+	errIndex   map[string]int // eventId → index into errs, for long error lists
+}
+
+func newLane(r *run, ep events.Endpoint, idx int) *lane {
+	l := &lane{r: r, ep: ep, idx: idx, ch: make(chan *batch, r.cfg.Limits.LaneQueue)}
+	l.timer = time.NewTimer(time.Hour)
+	l.timer.Stop()
+	l.body.wg = &l.written
+	if u := r.urls[ep]; u != nil {
+		l.tmpl = &http.Request{
+			Method: http.MethodPost, URL: u, Host: u.Host,
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		}
+	}
+	return l
+}
+
+// bodyReader is a request body that signals when the transport closes it.
+type bodyReader struct {
+	bytes.Reader
+	wg     *sync.WaitGroup
+	closed atomic.Bool
+}
+
+func (b *bodyReader) Close() error {
+	if b.closed.CompareAndSwap(false, true) {
+		b.wg.Done()
+	}
+	return nil
+}
+
+func (l *lane) run() {
+	for b := range l.ch {
+		l.process(b)
+		l.written.Wait()
+		l.r.pool.Put(b)
+	}
+}
+
+// waitUntil blocks until t or the stop, reporting false when stopped.
+func (l *lane) waitUntil(t time.Time) bool {
+	if l.r.stop.Err() != nil {
+		return false
+	}
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	l.timer.Reset(d)
+	select {
+	case <-l.timer.C:
+		return true
+	case <-l.r.stop.Done():
+		l.timer.Stop()
+		return false
+	}
+}
+
+// verdict is how one attempt went.
+type verdict struct {
+	kind      report.ErrorKind
+	status    int
+	errs      []events.EventError // 2xx: events the target named
+	retryWait time.Duration       // 429: Retry-After, when sent
+	hasWait   bool
+	token     string // the token the attempt carried
+}
+
+// process carries b to a final outcome for every event.
+func (l *lane) process(b *batch) {
+	r, cfg := l.r, &l.r.cfg
+	if cfg.Unpaced {
+		if now := time.Now(); now.After(b.intended) {
+			b.intended, b.firstIntended = now, now
+		}
+	}
+	b.encode()
+	if cfg.DryRun {
+		l.dryRun(b)
+		return
+	}
+	attempt, tries := 0, 0
+	authResent := false
+	for {
+		if !l.waitUntil(b.intended) {
+			l.abandon(b, attempt)
+			return
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-r.stop.Done():
+			l.abandon(b, attempt)
+			return
+		}
+		attempt++
+		tries++
+		if attempt == 1 {
+			r.budget.first()
+		}
+		v := l.attempt(b, attempt)
+		<-r.sem
+		res := &l.res
+
+		retry := func() bool { return cfg.Retry.Mode == RetryClient && tries < cfg.Retry.MaxAttempts }
+		switch {
+		case v.kind == report.ErrNone:
+			r.authStrikes.Store(0)
+			nretry := l.judge(b, v.errs, retry())
+			if nretry > 0 && !r.budget.take() {
+				// The budget is spent: the retryable events fail.
+				res.Kind = report.ErrBudget
+				res.Error = "retry budget spent; retryable events not resent"
+				for i := range res.Events {
+					if res.Events[i].Outcome == report.Retry {
+						res.Events[i].Outcome = report.Failed
+					}
+				}
+				nretry = 0
+			}
+			r.emit(res)
+			if nretry == 0 {
+				return
+			}
+			l.keepRetried(b)
+			l.reschedule(b, backoff(cfg.Retry.BaseBackoff, cfg.Retry.MaxBackoff, tries, jitter()))
+			continue
+
+		case v.status == http.StatusUnauthorized && cfg.Tokens != nil && !authResent:
+			// One refresh and one resend, outside the retry policy: an
+			// expired token is not the target's failure.
+			authResent = true
+			tries--
+			l.all(report.Retry)
+			r.emit(res)
+			cfg.Tokens.Invalidate(v.token)
+			b.intended = time.Now()
+			continue
+
+		case v.status == http.StatusUnauthorized || v.status == http.StatusForbidden:
+			l.all(report.Failed)
+			r.emit(res)
+			if r.authStrikes.Add(1) >= 2 {
+				r.fail(fmt.Errorf("engine: %w: %s answered HTTP %d %s twice in a row (%s)",
+					ErrAuth, l.ep, v.status, http.StatusText(v.status), res.Error))
+			}
+			return
+
+		case v.kind == report.ErrAuth: // the token endpoint refused us
+			l.all(report.Failed)
+			r.emit(res)
+			r.fail(fmt.Errorf("engine: refreshing the token: %w", errors.New(res.Error)))
+			return
+
+		case retryable(v):
+			if !retry() {
+				l.all(report.Failed)
+				r.emit(res)
+				return
+			}
+			wait := backoff(cfg.Retry.BaseBackoff, cfg.Retry.MaxBackoff, tries, jitter())
+			if v.hasWait {
+				if v.retryWait > cfg.Retry.MaxRetryAfter {
+					res.Error += fmt.Sprintf("; Retry-After %s exceeds the %s cap", v.retryWait, cfg.Retry.MaxRetryAfter)
+					l.all(report.Failed)
+					r.emit(res)
+					return
+				}
+				wait = v.retryWait
+			}
+			if !r.budget.take() {
+				res.Kind = report.ErrBudget
+				res.Error = "retry budget spent after: " + res.Error
+				l.all(report.Failed)
+				r.emit(res)
+				return
+			}
+			l.all(report.Retry)
+			r.emit(res)
+			l.reschedule(b, wait)
+			continue
+
+		default: // other 4xx, 501, undecodable 2xx, cancelled
+			l.all(report.Failed)
+			r.emit(res)
+			return
+		}
+	}
+}
+
+// retryable reports whether an attempt failed in a way worth retrying:
+// throttled, 5xx other than 501, timeouts and connection errors.
+func retryable(v verdict) bool {
+	switch v.kind {
+	case report.ErrThrottled, report.ErrTimeout, report.ErrConnection:
+		return true
+	case report.ErrStatus:
+		return v.status >= 500 && v.status != http.StatusNotImplemented
+	}
+	return false
+}
+
+// reschedule sets the next attempt's intended time: wait from now, then
+// a slot under the rate limits (a retry is a request like any other).
+func (l *lane) reschedule(b *batch, wait time.Duration) {
+	b.intended = l.r.pacer.slot(time.Now().Add(wait), b.ep, len(b.evs))
+}
+
+// all gives every event of the current Result one outcome.
+func (l *lane) all(o report.Outcome) {
+	for i := range l.res.Events {
+		l.res.Events[i].Outcome = o
+	}
+}
+
+// judge sets each event's outcome from a 2xx answer and returns how many
+// will be retried.
+func (l *lane) judge(b *batch, errs []events.EventError, canRetry bool) int {
+	res := &l.res
+	var find func(id string) int
+	switch {
+	case len(errs) == 0:
+		find = func(string) int { return -1 }
+	case len(errs) <= 8:
+		find = func(id string) int {
+			for i := range errs {
+				if errs[i].EventID == id {
+					return i
+				}
+			}
+			return -1
+		}
+	default:
+		if l.errIndex == nil {
+			l.errIndex = make(map[string]int, len(errs))
+		}
+		clear(l.errIndex)
+		for i := range errs {
+			l.errIndex[errs[i].EventID] = i
+		}
+		find = func(id string) int {
+			if i, ok := l.errIndex[id]; ok {
+				return i
+			}
+			return -1
+		}
+	}
+	n := 0
+	for i := range res.Events {
+		e := &res.Events[i]
+		j := find(e.ID)
+		if j < 0 {
+			e.Outcome = report.Accepted
+			continue
+		}
+		e.Message, e.Retryable = errs[j].Message, errs[j].Retryable
+		if errs[j].Retryable && canRetry {
+			e.Outcome = report.Retry
+			n++
+		} else {
+			e.Outcome = report.Rejected
+		}
+	}
+	return n
+}
+
+// keepRetried shrinks b to the events marked Retry in the last Result,
+// keeping their order and eventIds, and re-encodes the body.
+func (l *lane) keepRetried(b *batch) {
+	l.written.Wait() // the old body may still be on the wire
+	kept := b.evs[:0]
+	for i := range l.res.Events {
+		if l.res.Events[i].Outcome == report.Retry {
+			kept = append(kept, b.evs[i])
+		}
+	}
+	b.evs = kept
+	b.encode()
+}
+
+// abandon settles b when the run stopped before its next attempt.
+func (l *lane) abandon(b *batch, attempts int) {
+	if attempts == 0 {
+		l.r.settle(&l.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
+		return
+	}
+	l.r.settle(&l.res, b, report.Failed, report.ErrCanceled, "run stopped before the retry was sent")
+}
+
+// dryRun checks b as a real send would and reports it Unsent.
+func (l *lane) dryRun(b *batch) {
+	cfg := &l.r.cfg
+	if len(b.body) != b.size {
+		l.r.settle(&l.res, b, report.Failed, report.ErrStatus, fmt.Sprintf("internal: body is %d bytes, batcher counted %d", len(b.body), b.size))
+		return
+	}
+	if len(b.evs) > cfg.Batch.MaxEvents || len(b.body) > cfg.Batch.MaxBytes {
+		l.r.settle(&l.res, b, report.Failed, report.ErrStatus,
+			fmt.Sprintf("batch of %d events and %d bytes exceeds the limits (%d events, %d bytes)", len(b.evs), len(b.body), cfg.Batch.MaxEvents, cfg.Batch.MaxBytes))
+		return
+	}
+	l.r.settle(&l.res, b, report.Unsent, report.ErrNone, "dry run")
+}
+
+// attempt sends b once and fills l.res, leaving the event outcomes to the
+// caller.
+func (l *lane) attempt(b *batch, attempt int) verdict {
+	r := l.r
+	res := &l.res
+	*res = report.Result{
+		Endpoint:      b.ep,
+		Batch:         b.seq,
+		Attempt:       attempt,
+		FirstIntended: b.firstIntended,
+		Intended:      b.intended,
+		BytesOut:      len(b.body),
+		Events:        res.Events[:0],
+	}
+	for i := range b.evs {
+		res.Events = append(res.Events, report.EventResult{ID: b.evs[i].ID, Type: b.evs[i].Type})
+	}
+	var v verdict
+	if r.cfg.Tokens != nil {
+		tok, err := r.cfg.Tokens.Token(r.send)
+		if err != nil {
+			res.Sent = time.Now()
+			res.Done = res.Sent
+			res.Kind = report.ErrConnection
+			if errors.Is(err, ErrAuth) {
+				res.Kind = report.ErrAuth
+			} else if r.send.Err() != nil {
+				res.Kind = report.ErrCanceled
+			}
+			res.Error = "getting a token: " + err.Error()
+			v.kind = res.Kind
+			return v
+		}
+		if tok != l.token {
+			l.token = tok
+			l.authHeader = []string{"Bearer " + tok}
+		}
+		v.token = tok
+	}
+
+	ctx, cancel := context.WithTimeout(r.send, r.cfg.RequestTimeout)
+	defer cancel()
+	req := l.tmpl.WithContext(ctx)
+	req.Header = http.Header{"Content-Type": jsonHeader, "Accept": jsonHeader}
+	if l.authHeader != nil {
+		req.Header["Authorization"] = l.authHeader
+	}
+	l.written.Wait()
+	l.body.Reset(b.body)
+	l.body.closed.Store(false)
+	l.written.Add(1)
+	req.Body = &l.body
+	req.ContentLength = int64(len(b.body))
+
+	res.Sent = time.Now()
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		res.Done = time.Now()
+		l.body.Close() // in case the transport never saw it
+		res.Kind = l.transportKind(ctx)
+		res.Error = l.redact(err.Error())
+		v.kind = res.Kind
+		return v
+	}
+	l.resp, err = readBody(l.resp[:0], resp.Body)
+	resp.Body.Close()
+	res.Done = time.Now()
+	res.Status = resp.StatusCode
+	v.status = resp.StatusCode
+	if err != nil {
+		res.Kind = l.transportKind(ctx)
+		res.Error = l.redact(fmt.Sprintf("HTTP %d: reading the response: %v", resp.StatusCode, err))
+		v.kind = res.Kind
+		return v
+	}
+	switch s := resp.StatusCode; {
+	case s >= 200 && s <= 299:
+		errs, err := parseBatchResponse(l.resp)
+		if err != nil {
+			res.Kind = report.ErrDecode
+			res.Error = l.redact(fmt.Sprintf("HTTP %d: %v", s, err))
+		}
+		v.errs = errs
+	case s == http.StatusTooManyRequests:
+		res.Kind = report.ErrThrottled
+		res.Error = l.redact(describeError(s, l.resp))
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), res.Done); ok {
+			res.RetryAfter, v.retryWait, v.hasWait = d, d, true
+		}
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		res.Kind = report.ErrAuth
+		res.Error = l.redact(describeError(s, l.resp))
+	default:
+		res.Kind = report.ErrStatus
+		res.Error = l.redact(describeError(s, l.resp))
+	}
+	v.kind = res.Kind
+	return v
+}
+
+// transportKind classifies a failed request or body read.
+func (l *lane) transportKind(ctx context.Context) report.ErrorKind {
+	switch {
+	case l.r.send.Err() != nil:
+		return report.ErrCanceled
+	case ctx.Err() != nil:
+		return report.ErrTimeout
+	}
+	return report.ErrConnection
+}
+
+// redact removes the current token from a message in case a server or a
+// transport error echoed it.
+func (l *lane) redact(s string) string {
+	if l.token != "" && strings.Contains(s, l.token) {
+		s = strings.ReplaceAll(s, l.token, "[redacted]")
+	}
+	return s
+}
+
+// readBody appends up to maxResponse bytes of r to dst and discards the
+// rest, so the connection can be reused.
+func readBody(dst []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			if len(dst) >= maxResponse {
+				_, err := io.Copy(io.Discard, io.LimitReader(r, 4*maxResponse))
+				return dst, err
+			}
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):min(cap(dst), maxResponse)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
