@@ -29,7 +29,9 @@ func TestReplayTiming(t *testing.T) {
 		{"loop 3", ReplayOptions{Speed: 1, Loop: 3}, append(append(seq(0, 14), seq(0, 14)...), seq(0, 14)...),
 			func(i, loop int) time.Duration { return orig[i].At + time.Duration(loop)*span }},
 		{"loop 2 window speed 2", ReplayOptions{Speed: 2, Loop: 2, From: time.Second, To: 3 * time.Second}, append(seq(2, 6), seq(2, 6)...),
-			func(i, loop int) time.Duration { return (orig[i].At - time.Second + time.Duration(loop)*1500*time.Millisecond) / 2 }},
+			func(i, loop int) time.Duration {
+				return (orig[i].At - time.Second + time.Duration(loop)*1500*time.Millisecond) / 2
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
