@@ -77,7 +77,9 @@ func startServe(t *testing.T, args ...string) *serveRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &serveRun{cancel: cancel, done: make(chan int, 1), stdout: newServeOutput(), stderr: newServeOutput()}
-	go func() { r.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), r.stdout, r.stderr) }()
+	go func() {
+		r.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), r.stdout, r.stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
