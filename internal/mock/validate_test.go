@@ -136,7 +136,9 @@ func TestValidateMessages(t *testing.T) {
 			"userEstablishedEvents[0].userId: required field is null"},
 		{"empty required string", user(func(m map[string]any) { m["sourceConfiguration"].(map[string]any)["interactionId"] = "" }),
 			"sourceConfiguration.interactionId: required field is empty"},
-		{"string map value", user(func(m map[string]any) { m["initialConfiguration"].(map[string]any)["additionalInfo"] = map[string]any{"n": 1} }),
+		{"string map value", user(func(m map[string]any) {
+			m["initialConfiguration"].(map[string]any)["additionalInfo"] = map[string]any{"n": 1}
+		}),
 			"initialConfiguration.additionalInfo.n: want a string, got a number"},
 		{"number for string", user(func(m map[string]any) { m["ani"] = 13175550123 }),
 			"userEstablishedEvents[0].ani: want a string, got a number"},
