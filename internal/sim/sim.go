@@ -600,10 +600,11 @@ func pickOr(r *rand.Rand, xs []string, gen func() string) string {
 }
 
 func (s *Sim) ivrDone(c *conv) {
+	// The queue leg comes first so that nothing refers to an ended leg.
 	leg := c.ivr
+	s.openQueue(c, leg, "")
 	s.ended(c, leg, "TransferACD")
 	c.ivr = ""
-	s.openQueue(c, leg, "")
 	s.queued(c, !c.email && s.chance(s.sc.Voice.Abandon.Probability))
 }
 

@@ -1,0 +1,402 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadgen/loadgen/internal/events"
+	"github.com/loadgen/loadgen/scenarios"
+)
+
+var start = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+
+func embedded(t testing.TB, name string) *scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.Embedded(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func parse(t testing.TB, yaml string) *scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// drain runs a simulation to its end, checking the Source contract on the way.
+func drain(t testing.TB, s *scenarios.Scenario, opts Options, each func(events.Timed)) {
+	t.Helper()
+	sim, err := New(s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var last time.Duration
+	for {
+		ev, err := sim.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.At < last {
+			t.Fatalf("At went back from %s to %s", last, ev.At)
+		}
+		last = ev.At
+		each(ev)
+	}
+	if _, err := sim.Next(ctx); !errors.Is(err, io.EOF) {
+		t.Fatalf("Next after the end: got %v, want io.EOF", err)
+	}
+}
+
+func TestAllEventsFollowTheLifeCycleRules(t *testing.T) {
+	sc := embedded(t, "all-events.yaml")
+	if sc.Duration > 20*time.Second {
+		t.Errorf("all-events lasts %s, want at most 20s", sc.Duration)
+	}
+	ck := newChecker(sc.Agents.Presence.OnQueue)
+	var dtErrors int
+	drain(t, sc, Options{Start: start}, func(ev events.Timed) {
+		ck.add(ev.Event)
+		want := events.AppendDateTime(nil, start.Add(ev.At))
+		if !bytes.Contains(ev.JSON, append([]byte(`"eventDateTime":`), want...)) {
+			dtErrors++
+		}
+	})
+	if n := ck.total(); n != 0 {
+		t.Errorf("%d violations %v, e.g.:\n%s", n, ck.violations, strings.Join(ck.examples, "\n"))
+	}
+	if dtErrors > 0 {
+		t.Errorf("%d events have an eventDateTime other than Start+At", dtErrors)
+	}
+	for _, typ := range events.Types() {
+		if ck.types[typ] == 0 {
+			t.Errorf("no %s in all-events", typ)
+		}
+	}
+}
+
+// TestShippedScenariosFollowTheRules runs every shipped scenario (cut to
+// 60 s) through the checker.
+func TestShippedScenariosFollowTheRules(t *testing.T) {
+	for _, name := range scenarios.EmbeddedNames() {
+		t.Run(name, func(t *testing.T) {
+			sc := embedded(t, name)
+			ck := newChecker(sc.Agents.Presence.OnQueue)
+			n := 0
+			drain(t, sc, Options{Start: start, Duration: min(sc.Duration, time.Minute)}, func(ev events.Timed) {
+				ck.add(ev.Event)
+				n++
+			})
+			if ck.total() != 0 {
+				t.Errorf("%d violations %v, e.g.:\n%s", ck.total(), ck.violations, strings.Join(ck.examples, "\n"))
+			}
+			if n == 0 {
+				t.Error("no events")
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	sc := embedded(t, "all-events.yaml")
+	collect := func(s *scenarios.Scenario, o Options) []byte {
+		var buf bytes.Buffer
+		drain(t, s, o, func(ev events.Timed) {
+			buf.WriteString(ev.At.String())
+			buf.WriteByte(' ')
+			buf.WriteString(ev.Type.String())
+			buf.WriteByte(' ')
+			buf.Write(ev.JSON)
+			buf.WriteByte('\n')
+		})
+		return buf.Bytes()
+	}
+	a := collect(sc, Options{Start: start})
+	b := collect(sc, Options{Start: start})
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two runs with the same seed and start differ (%d vs %d bytes)", len(a), len(b))
+	}
+	if len(a) < 100_000 {
+		t.Fatalf("got only %d bytes of events", len(a))
+	}
+	other := *sc
+	other.Seed++
+	if c := collect(&other, Options{Start: start}); bytes.Equal(a, c) {
+		t.Error("a different seed gives the same stream")
+	}
+}
+
+func TestShardsSplitTheScenario(t *testing.T) {
+	sc := embedded(t, "all-events.yaml")
+	type counts struct {
+		events  int
+		agents  map[string]bool
+		convs   map[string]bool
+		perType [events.NumTypes]int
+	}
+	run := func(o Options) counts {
+		c := counts{agents: map[string]bool{}, convs: map[string]bool{}}
+		drain(t, sc, o, func(ev events.Timed) {
+			c.events++
+			c.perType[ev.Type]++
+			if ev.Type == events.TypeUserPresence {
+				c.agents[string(ev.JSON[bytes.Index(ev.JSON, []byte(`"userId":"`))+10:][:36])] = true
+			}
+		})
+		return c
+	}
+	whole := run(Options{Start: start})
+	const n = 3
+	union := counts{agents: map[string]bool{}}
+	ids := map[string]bool{}
+	for i := range n {
+		part := run(Options{Start: start, ShardIndex: i, ShardCount: n})
+		union.events += part.events
+		for a := range part.agents {
+			if union.agents[a] {
+				t.Errorf("agent %s is in two shards", a)
+			}
+			union.agents[a] = true
+		}
+		sim, _ := New(sc, Options{Start: start, ShardIndex: i, ShardCount: n})
+		for {
+			ev, err := sim.Next(context.Background())
+			if err != nil {
+				break
+			}
+			if ids[ev.ID] {
+				t.Fatalf("eventId %s in two shards", ev.ID)
+			}
+			ids[ev.ID] = true
+		}
+	}
+	if len(union.agents) != len(whole.agents) || len(whole.agents) != sc.Agents.N() {
+		t.Errorf("shards log in %d agents, whole run %d, scenario has %d", len(union.agents), len(whole.agents), sc.Agents.N())
+	}
+	ratio := float64(union.events) / float64(whole.events)
+	if ratio < 0.75 || ratio > 1.25 {
+		t.Errorf("shards make %d events together, whole run %d (ratio %.2f): rates must be split, not multiplied",
+			union.events, whole.events, ratio)
+	}
+}
+
+func TestFaultsBreakChosenEvents(t *testing.T) {
+	tests := []struct {
+		name                    string
+		faults                  string
+		wantAtLeast, wantAtMost int
+	}{
+		{"none", "", 0, 0},
+		{"first three", "faults: {invalidEvents: 3}", 3, 3},
+		{"rate", "faults: {invalidRate: 0.5}", 10, 1000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := parse(t, "name: f\nduration: 10s\ntimeScale: 10\nagents: {count: 10}\narrivals: {rate: 1}\n"+tc.faults+"\n")
+			ck := newChecker(sc.Agents.Presence.OnQueue)
+			broken, agentState := 0, 0
+			drain(t, sc, Options{Start: start}, func(ev events.Timed) {
+				ck.add(ev.Event)
+				if ev.Type != events.TypeUserPresence && ev.Type != events.TypeUserRoutingStatus {
+					return
+				}
+				agentState++
+				if bytes.Contains(ev.JSON, []byte(`"sourceId"`)) {
+					return
+				}
+				if !bytes.Contains(ev.JSON, []byte(`"eventId":"`+ev.ID+`"`)) {
+					t.Errorf("broken event lost its eventId: %s", ev.JSON)
+				}
+				broken++
+			})
+			if broken < tc.wantAtLeast || broken > tc.wantAtMost {
+				t.Errorf("got %d broken of %d agent-state events, want %d..%d", broken, agentState, tc.wantAtLeast, tc.wantAtMost)
+			}
+			// Broken events miss a required field and nothing else goes wrong.
+			if got := ck.violations["missingField"]; got != broken || ck.total() != broken {
+				t.Errorf("checker found %v, want exactly %d missingField", ck.violations, broken)
+			}
+		})
+	}
+}
+
+// TestPlanPredictsTheSimulation keeps Scenario.Plan and TypicalSize honest.
+func TestPlanPredictsTheSimulation(t *testing.T) {
+	for _, name := range []string{"default.yaml", "all-events.yaml", "email-heavy.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			sc := embedded(t, name)
+			sc.Duration = max(sc.Duration, 2*time.Minute) // more samples, steadier averages
+			var n [events.NumEndpoints]int
+			var size [events.NumTypes]int
+			var cnt [events.NumTypes]int
+			drain(t, sc, Options{Start: start}, func(ev events.Timed) {
+				n[ev.Type.Endpoint()]++
+				size[ev.Type] += len(ev.JSON)
+				cnt[ev.Type]++
+			})
+			p := sc.Plan()
+			for _, ep := range events.Endpoints() {
+				want := p.Endpoints[ep].Events
+				if got := float64(n[ep]); math.Abs(got-want) > 0.3*want+10 {
+					t.Errorf("%s: simulated %d events, plan says %.0f", ep, n[ep], want)
+				}
+			}
+			for _, typ := range events.Types() {
+				if cnt[typ] < 5 {
+					continue
+				}
+				avg := float64(size[typ]) / float64(cnt[typ])
+				if want := float64(scenarios.TypicalSize(typ)); math.Abs(avg-want) > 0.25*want {
+					t.Errorf("%s: average size %.0f bytes, TypicalSize says %.0f", typ, avg, want)
+				}
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	sc := embedded(t, "default.yaml")
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"index past count", Options{ShardIndex: 3, ShardCount: 3}},
+		{"negative index", Options{ShardIndex: -1, ShardCount: 2}},
+		{"negative count", Options{ShardCount: -2}},
+		{"more shards than agents", Options{ShardIndex: 20, ShardCount: 50}},
+		{"negative duration", Options{Duration: -time.Second}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := New(sc, tc.opts); !errors.Is(err, ErrOptions) {
+				t.Errorf("got %v, want ErrOptions", err)
+			}
+		})
+	}
+}
+
+func TestNextHonoursContext(t *testing.T) {
+	sim, err := New(embedded(t, "default.yaml"), Options{Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sim.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestDurationOverrideAndPlanned(t *testing.T) {
+	sc := embedded(t, "default.yaml")
+	sim, err := New(sc, Options{Start: start, Duration: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Duration
+	var got [events.NumEndpoints]int
+	for {
+		ev, err := sim.Next(context.Background())
+		if err != nil {
+			break
+		}
+		last = ev.At
+		got[ev.Type.Endpoint()]++
+	}
+	if last >= 5*time.Second {
+		t.Errorf("last event at %s, want before the 5s override", last)
+	}
+	planned := sim.Planned()
+	for i := range planned {
+		if planned[i] == 0 {
+			t.Errorf("Planned()[%s] = 0 (got %d events)", events.Endpoint(i), got[i])
+		}
+	}
+}
+
+// TestScale: 100,000 agents and about 10,000 concurrent conversations run
+// with memory bounded by the live state, not by the duration.
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale test")
+	}
+	sc := parse(t, `
+name: scale
+duration: 30m
+agents: {count: 100000, loginSpread: 60s}
+arrivals: {rate: 40}
+voice:
+  talk: {exponential: 240s}
+  wrapup: {probability: 1, duration: 10s}
+`)
+	sim, err := New(sc, Options{Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var peakConvs, peakPending int
+	heapAt := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	var mid uint64
+	for {
+		ev, err := sim.Next(ctx)
+		if err != nil {
+			break
+		}
+		if c, p := sim.Live(); c > peakConvs || p > peakPending {
+			peakConvs, peakPending = max(peakConvs, c), max(peakPending, p)
+		}
+		if mid == 0 && ev.At > 15*time.Minute {
+			mid = heapAt()
+		}
+	}
+	end := heapAt()
+	if peakConvs < 8000 {
+		t.Errorf("peak %d concurrent conversations, want about 10,000", peakConvs)
+	}
+	if limit := 3*len(sim.agents) + 8*peakConvs; peakPending > limit {
+		t.Errorf("peak %d pending actions, want at most %d (proportional to live state)", peakPending, limit)
+	}
+	if float64(end) > 1.5*float64(mid)+8<<20 {
+		t.Errorf("heap grew from %d MB at 15 min to %d MB at 30 min", mid>>20, end>>20)
+	}
+	t.Logf("peak %d conversations, %d pending actions; heap %d MB at 15 min, %d MB at 30 min",
+		peakConvs, peakPending, mid>>20, end>>20)
+}
+
+func BenchmarkNext(b *testing.B) {
+	sc := embedded(b, "contact-center-peak.yaml")
+	sc.Duration = 24 * time.Hour
+	sim, err := New(sc, Options{Start: start})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := sim.Next(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
