@@ -268,6 +268,10 @@ func (r *Reader) readLine() (line []byte, complete bool, err error) {
 		err = io.EOF
 	}
 	if err != nil && err != io.EOF {
+		if r.gz != nil {
+			// A corrupt compressed stream is bad input, not an I/O failure.
+			return nil, false, &LineError{File: r.name, Line: r.line + 1, Kind: KindMalformed, Msg: "corrupt gzip stream", Err: err}
+		}
 		return nil, false, fmt.Errorf("recorder: %s: %w", r.name, err)
 	}
 	if len(line) == 0 {
@@ -407,7 +411,7 @@ func splitFast(line []byte) (offset, ep, typ, ev []byte, ok bool) {
 		return
 	}
 	ev = rest[:len(rest)-1]
-	if bytes.IndexByte(ep, '\\') >= 0 || bytes.IndexByte(typ, '\\') >= 0 || !json.Valid(ev) {
+	if bytes.IndexByte(ep, '\\') >= 0 || bytes.IndexByte(typ, '\\') >= 0 || !validJSON(ev) {
 		return
 	}
 	return offset, ep, typ, ev, true
@@ -467,7 +471,7 @@ func parseOffset(b []byte) (time.Duration, bool) {
 	} else if i > 0 && i == len(b) {
 		return time.Duration(ms) * time.Millisecond, true
 	}
-	if !json.Valid(b) {
+	if !validJSON(b) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(b), 64)

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"strings"
 
@@ -110,8 +111,10 @@ func (rw *Rewriter) rewriteValue(dst, val []byte) []byte {
 	if len(inner) == 0 {
 		return append(dst, val...) // an empty optional reference stays empty
 	}
-	if s, ok := unquote(val); ok {
-		inner = []byte(s)
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		if s, ok := unquote(val); ok {
+			inner = []byte(s)
+		}
 	}
 	dst = append(dst, '"')
 	dst = rw.appendID(dst, inner)
