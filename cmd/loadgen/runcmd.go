@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"net/http"
@@ -392,7 +393,7 @@ func fail(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "loadgen:", err)
 	var ue usageError
 	switch {
-	case errors.As(err, &ue), errors.Is(err, scenarios.ErrInvalid), errors.Is(err, recorder.ErrBadCapture),
+	case errors.As(err, &ue), errors.Is(err, fs.ErrNotExist), errors.Is(err, scenarios.ErrInvalid), errors.Is(err, recorder.ErrBadCapture),
 		errors.Is(err, recorder.ErrVersion), errors.Is(err, report.ErrThreshold), errors.Is(err, engine.ErrConfig):
 		return exitUsage
 	}
