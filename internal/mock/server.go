@@ -377,10 +377,16 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, ep events.En
 	slow := fr.float64() < f.SlowBody.Rate && f.SlowBody.Duration > 0
 
 	ctx := r.Context()
+	// The wait ends early when the client leaves or the server shuts down;
+	// in the second case the client is still there and must not read a
+	// success, so it gets a 503.
+	gone := &errAnswer{status: http.StatusServiceUnavailable, code: "service.unavailable",
+		msg: "The request was dropped before it was processed; its events were not taken."}
 	if d := s.stallLeft(now); d > 0 {
 		s.count(func(c *counters) { c.faults.Stalls++ })
 		if s.sleep(ctx, d) != nil {
 			s.abandon(ep, len(v.recs), n, func(c *counters) { c.faults.StallTimeouts++ })
+			s.answerError(w, ep, gone, -1)
 			return
 		}
 	}
@@ -388,6 +394,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, ep events.En
 		s.count(func(c *counters) { c.faults.Delayed++ })
 		if s.sleep(ctx, delay) != nil {
 			s.abandon(ep, len(v.recs), n, func(c *counters) { c.faults.Abandoned++ })
+			s.answerError(w, ep, gone, -1)
 			return
 		}
 	}
