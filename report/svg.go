@@ -140,7 +140,12 @@ func (c chart) render() template.HTML {
 // niceTicks returns about five round tick values from 0 covering max, and
 // the top of the axis.
 func niceTicks(max float64) ([]float64, float64) {
-	if max <= 0 || math.IsNaN(max) || math.IsInf(max, 0) {
+	if !(max > 1e-9) || max > 1e15 || math.IsInf(max, 0) {
+		// Nothing sensible to divide (no data, or values from a damaged
+		// run.json): one plain step keeps the loop below bounded.
+		if max > 1e15 && !math.IsInf(max, 0) {
+			return []float64{0, max}, max
+		}
 		return []float64{0, 1}, 1
 	}
 	raw := max / 5
@@ -154,7 +159,11 @@ func niceTicks(max float64) ([]float64, float64) {
 	}
 	top := math.Ceil(max/step) * step
 	var ts []float64
-	for v := 0.0; v <= top+step/2; v += step {
+	for i := 0; i <= 12; i++ {
+		v := float64(i) * step
+		if v > top+step/2 {
+			break
+		}
 		ts = append(ts, v)
 	}
 	return ts, top

@@ -101,6 +101,7 @@ func synthCollector(tb testing.TB, o synthOpts, failures *[]byte) (*report.Colle
 		}
 		switch {
 		case intended.After(synthStart.Add(26 * time.Second)):
+			c.Stopping(report.StopInterrupted)
 			add(report.Unsent, "")
 			res.Attempt, res.Sent, res.Done, res.Status, res.Kind, res.BytesOut = 0, time.Time{}, time.Time{}, 0, report.ErrNone, 0
 			c.Add(res)
@@ -131,7 +132,7 @@ func synthCollector(tb testing.TB, o synthOpts, failures *[]byte) (*report.Colle
 	}
 	meta := report.Meta{
 		Scenario: "synthetic", ScenarioHash: "sha256:0123abcd", Seed: int64(o.seed), ShardCount: 1,
-		Target: "http://127.0.0.1:8080", StartedAt: synthStart, EndedAt: end, StopReason: report.StopCompleted,
+		Target: "http://127.0.0.1:8080", StartedAt: synthStart, EndedAt: end, StopReason: report.StopInterrupted,
 		Thresholds: ths, Generator: report.Generator{CPUSeconds: 1.25, MaxRSSBytes: 48 << 20},
 	}
 	return c, meta

@@ -29,6 +29,9 @@ func WriteText(w io.Writer, r *Run) error {
 	}
 	for _, ep := range r.endpointNames() {
 		st := r.Endpoints[ep]
+		if st.Events.Generated == 0 && st.Requests == 0 && st.Events.Settled() == 0 {
+			continue // an endpoint the scenario does not use
+		}
 		row(ep, st.Events, st.Requests, st.Latency)
 	}
 	row("total", r.Totals.Events, r.Totals.Requests.Sent, r.Totals.Latency)

@@ -197,7 +197,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 // parseValue converts a threshold value to unit.
 func parseValue(s string, unit Unit) (float64, error) {
 	num, suffix := s, ""
-	for _, u := range []string{"ms", "µs", "μs", "us", "s", "%", "/s"} {
+	for _, u := range []string{"/s", "ms", "µs", "μs", "us", "s", "%"} {
 		if strings.HasSuffix(s, u) {
 			num, suffix = strings.TrimSpace(strings.TrimSuffix(s, u)), u
 			break
