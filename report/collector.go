@@ -226,9 +226,21 @@ func (c *Collector) reasonNow() StopReason {
 	return s
 }
 
+// statusNames holds the decimal form of every HTTP status, so that
+// counting a status allocates nothing. It is never modified.
+var statusNames = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
 // statusKey is the statusCodes key of a sent attempt.
 func statusKey(r *Result) string {
-	if r.Status > 0 {
+	switch {
+	case r.Status > 0 && r.Status < len(statusNames):
+		return statusNames[r.Status]
+	case r.Status > 0:
 		return strconv.Itoa(r.Status)
 	}
 	return r.Kind.String()

@@ -97,6 +97,13 @@ func Compare(base, head *Run, opts CompareOptions) *Comparison {
 		if (bs == nil || bs.Requests == 0) && (hs == nil || hs.Requests == 0) {
 			continue
 		}
+		newInHead := bs == nil || bs.Requests == 0
+		if newInHead {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("endpoint %s has no traffic in base: not compared", ep))
+		}
+		if hs == nil || hs.Requests == 0 {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("endpoint %s has no traffic in head", ep))
+		}
 		for _, m := range compareMetrics {
 			d := Delta{Endpoint: ep, Metric: m.name, Unit: m.unit, Tolerance: opts.tolerance(ep, m.name)}
 			if bs != nil {
@@ -120,6 +127,9 @@ func Compare(base, head *Run, opts CompareOptions) *Comparison {
 				d.Regressed = d.Change > floor && d.Head > d.Base*(1+d.Tolerance)
 			} else {
 				d.Regressed = -d.Change > floor && d.Head < d.Base*(1-d.Tolerance)
+			}
+			if newInHead {
+				d.Regressed = false // nothing to regress from
 			}
 			c.Deltas = append(c.Deltas, d)
 		}

@@ -193,3 +193,31 @@ func TestMergeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCompareEndpointPresence(t *testing.T) {
+	all := synthRun(t, synthOpts{seed: 5})
+	// Batches are spread over endpoints by index mod 3; keeping only
+	// multiples of 3 leaves conversations alone.
+	convOnly := synthRun(t, synthOpts{seed: 5, keep: func(b int) bool { return b%3 == 0 }})
+	tests := []struct {
+		name      string
+		base      *report.Run
+		head      *report.Run
+		regressed bool
+		warning   string
+	}{
+		{"endpoint appears in head", convOnly, all, false, "endpoint presence has no traffic in base"},
+		{"endpoint vanishes from head", all, convOnly, true, "endpoint presence has no traffic in head"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := report.Compare(tc.base, tc.head, report.CompareOptions{Tolerance: 0.1})
+			if c.Regressed() != tc.regressed {
+				t.Errorf("Regressed = %v, want %v", c.Regressed(), tc.regressed)
+			}
+			if !strings.Contains(strings.Join(c.Warnings, "\n"), tc.warning) {
+				t.Errorf("warnings %q lack %q", c.Warnings, tc.warning)
+			}
+		})
+	}
+}

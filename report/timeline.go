@@ -1,7 +1,6 @@
 package report
 
 import (
-	"strconv"
 	"sync"
 	"time"
 
@@ -67,11 +66,7 @@ func (t *timeline) add(r *Result, start time.Time, lat, lag int64, nEvents int) 
 	if row.StatusCodes == nil {
 		row.StatusCodes = make(map[string]int64, 2)
 	}
-	if r.Status > 0 && r.Status < 600 {
-		row.StatusCodes[strconv.Itoa(r.Status)]++
-	} else {
-		row.StatusCodes[r.Kind.String()]++
-	}
+	row.StatusCodes[statusKey(r)]++
 	if r.Kind == ErrCanceled {
 		return
 	}
