@@ -88,14 +88,15 @@ func batchOf(typ events.Type, evs ...any) string {
 }
 
 // benchBody builds a realistic 100-event conversations body: the voice
-// call life-cycle of 10 conversations (establish, answer, hold, end, wrap-up).
-func benchBody() []byte {
+// call life-cycle of 10 conversations (establish, answer, hold, end,
+// wrap-up). Bodies with different base share no ids.
+func benchBody(base int) []byte {
 	var enc events.Encoder
 	var evs []events.Event
 	tru, fls := true, false
 	at := time.Date(2025, 3, 10, 14, 3, 7, 120e6, time.UTC)
 	src := &events.SourceConfiguration{SourceID: "e8b1f4a2-5c7d-4e3b-9a60-3c2d7f9e1b08", InteractionID: "ACME-PBX-88412093"}
-	for c := 0; len(evs) < 100; c++ {
+	for c := base * 10; len(evs) < 100; c++ {
 		conv := testUUID(c, 1)
 		cust, agent := testUUID(c, 2), testUUID(c, 3)
 		id := func(k int) string { return testUUID(c, 10+k) }

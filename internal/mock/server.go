@@ -444,9 +444,9 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, ep events.En
 
 func badRequestCode(err error) string {
 	switch {
-	case errors.Is(err, ErrSyntax):
+	case errors.Is(err, errSyntax):
 		return "invalid.json"
-	case errors.Is(err, ErrTooManyEvents):
+	case errors.Is(err, errTooManyEvents):
 		return "too.many.events"
 	}
 	return "invalid.body"

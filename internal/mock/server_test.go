@@ -1,8 +1,12 @@
 package mock
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -180,3 +184,124 @@ func TestTokenEndpoint(t *testing.T) {
 		t.Errorf("tokens issued %d refused %d, want 2 and 6", st.TokensIssued, st.TokensRefused)
 	}
 }
+
+// TestStatsEndpoint checks GET /mock/stats against Stats, its JSON keys
+// against DESIGN.md's vocabulary, and POST /mock/reset.
+func TestStatsEndpoint(t *testing.T) {
+	h := newHarness(t, Config{})
+	batchErrors(t, h.post(events.Conversations, readTestdata(t, "readme-conversations.json")))
+	get := func() (map[string]any, Stats) {
+		t.Helper()
+		resp, err := h.ts.Client().Get(h.ts.URL + StatsPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var generic map[string]any
+		var st Stats
+		if err := json.Unmarshal(b, &generic); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatal(err)
+		}
+		return generic, st
+	}
+	generic, st := get()
+	if !reflect.DeepEqual(st, h.srv.Stats()) {
+		t.Errorf("GET /mock/stats %+v\ndiffers from Stats() %+v", st, h.srv.Stats())
+	}
+	for _, path := range []string{
+		"endpoints.conversations.requests", "endpoints.conversations.accepted", "endpoints.conversations.rejected",
+		"endpoints.conversations.throttled", "endpoints.presence.accepted", "endpoints.routingstatus.accepted",
+		"eventTypes.ExternalEstablishedEvent.accepted", "eventTypes.RoutingEstablishedEvent.rejected",
+		"sequenceViolations.total", "sequenceViolations.unknownLeg", "sequenceViolations.afterEnd",
+		"sequenceViolations.duplicateLeg", "sequenceViolations.unknownCommand", "sequenceViolations.unknownReference",
+		"sequenceViolations.duplicateEventId", "faults.resets", "tokensIssued",
+	} {
+		var cur any = generic
+		for _, k := range strings.Split(path, ".") {
+			m, _ := cur.(map[string]any)
+			cur = m[k]
+		}
+		if _, ok := cur.(float64); !ok {
+			t.Errorf("stats JSON has no number at %s", path)
+		}
+	}
+	if st.EventTypes["ExternalEstablishedEvent"].Accepted != 1 || st.Endpoints["conversations"].StatusCodes["202"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	r := h.do(ResetPath, "", nil)
+	if r.status != http.StatusNoContent {
+		t.Fatalf("reset: status %d", r.status)
+	}
+	if _, st := get(); st.Endpoints["conversations"].Accepted != 0 || st.TokensIssued != 0 {
+		t.Errorf("after reset: %+v", st)
+	}
+	// Tokens survive a reset, and the eventIds are forgotten.
+	batchErrors(t, h.post(events.Conversations, readTestdata(t, "readme-conversations.json")))
+	if c := h.srv.Stats().Endpoints["conversations"]; c.Accepted != 2 || c.Duplicates != 0 {
+		t.Errorf("after reset, resend: %+v", c)
+	}
+}
+
+// BenchmarkServeHTTP measures one whole batch request through the handler
+// (auth, limits, validation, life-cycle state, answer), without a network.
+func BenchmarkServeHTTP(b *testing.B) {
+	srv, err := New(Config{ClientID: "bench", ClientSecret: "bench", RateLimit: RateLimit{PerMinute: -1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	form := "grant_type=client_credentials"
+	req := httptest.NewRequest(http.MethodPost, TokenPath, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bench", "bench")
+	srv.ServeHTTP(rec, req)
+	var tr events.TokenResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil {
+		b.Fatal(err)
+	}
+	// Distinct bodies, so every event is new and goes through the
+	// life-cycle checks; a Reset every len(bodies) requests (amortized)
+	// keeps the ids new.
+	bodies := make([][]byte, 256)
+	for i := range bodies {
+		bodies[i] = benchBody(i)
+	}
+	rd := bytes.NewReader(nil)
+	req = httptest.NewRequest(http.MethodPost, events.Conversations.Path(), rd)
+	req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	w := &discardWriter{h: http.Header{}}
+	b.SetBytes(int64(len(bodies[0])))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i == len(bodies) {
+			srv.Reset()
+			i = 0
+		}
+		rd.Reset(bodies[i])
+		i++
+		w.status = 0
+		srv.ServeHTTP(w, req)
+		if w.status != http.StatusAccepted {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+	if st := srv.Stats().Endpoints["conversations"]; st.Duplicates != 0 || st.Rejected != 0 {
+		b.Fatalf("stats %+v: want every event new and valid", st)
+	}
+	b.ReportMetric(float64(b.N)*100/b.Elapsed().Seconds(), "events/s")
+}
+
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(s int)           { w.status = s }

@@ -55,17 +55,17 @@ type record struct {
 	problem string
 }
 
-// Errors of a whole request body; both are answered with 400.
+// Kinds of whole-request body errors, all answered with 400 and told apart
+// (for ErrorBody.details) with errors.Is.
 var (
-	// ErrSyntax is wrapped when the body is not valid JSON.
-	ErrSyntax = errors.New("invalid JSON")
-	// ErrBody is wrapped when the body is JSON but not a batch of this
-	// endpoint (unknown property, an element that is not an object, too
-	// many events, nesting too deep).
-	ErrBody = errors.New("invalid batch body")
-	// ErrTooManyEvents is wrapped (with ErrBody) when a body carries more
-	// than events.MaxEventsPerRequest events.
-	ErrTooManyEvents = errors.New("too many events")
+	// errSyntax: the body is not valid JSON.
+	errSyntax = errors.New("invalid JSON")
+	// errBody: JSON, but not a batch of this endpoint (unknown property, an
+	// element that is not an object, nesting too deep, too many events).
+	errBody = errors.New("invalid batch body")
+	// errTooManyEvents: more than events.MaxEventsPerRequest events; wrapped
+	// together with errBody.
+	errTooManyEvents = errors.New("too many events")
 )
 
 // syntaxError locates a JSON syntax error.
@@ -78,7 +78,7 @@ func (e *syntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at line %d, column %d (byte %d): %s", e.line, e.col, e.offset, e.msg)
 }
 
-func (e *syntaxError) Unwrap() error { return ErrSyntax }
+func (e *syntaxError) Unwrap() error { return errSyntax }
 
 // maxDepth bounds nesting so a hostile body cannot exhaust the stack.
 const maxDepth = 32
@@ -118,7 +118,7 @@ func newValidator(t *tables, allowUnknown bool) *validator {
 }
 
 // run validates body as a batch for ep. It returns an error wrapping
-// ErrSyntax or ErrBody when the whole request is bad; otherwise v.recs holds
+// errSyntax or errBody when the whole request is bad; otherwise v.recs holds
 // one record per event in body order.
 func (v *validator) run(ep events.Endpoint, body []byte) error {
 	v.b, v.pos, v.depth = body, 0, 0
@@ -127,9 +127,16 @@ func (v *validator) run(ep events.Endpoint, body []byte) error {
 	props := v.t.props[ep]
 	var seen [events.NumTypes]bool
 	v.ws()
-	if !v.eat('{') {
-		return v.syntax("want a JSON object")
+	if v.peek() != '{' {
+		if err := v.skip(); err != nil {
+			return err
+		}
+		if v.ws(); v.pos != len(v.b) {
+			return v.syntax("data after the top-level value")
+		}
+		return fmt.Errorf("%w: want a JSON object of event arrays (%s)", errBody, ep.BodyModel())
 	}
+	v.pos++
 	v.ws()
 	if !v.eat('}') {
 		for {
@@ -140,10 +147,10 @@ func (v *validator) run(ep events.Endpoint, body []byte) error {
 			}
 			typ, ok := props[string(key)]
 			if !ok {
-				return fmt.Errorf("%w: property %q is not an event array of %s (%s)", ErrBody, key, ep, ep.BodyModel())
+				return fmt.Errorf("%w: property %q is not an event array of %s (%s)", errBody, key, ep, ep.BodyModel())
 			}
 			if seen[typ] {
-				return fmt.Errorf("%w: property %q appears twice", ErrBody, key)
+				return fmt.Errorf("%w: property %q appears twice", errBody, key)
 			}
 			seen[typ] = true
 			prop := typ.BatchProperty()
@@ -163,7 +170,7 @@ func (v *validator) run(ep events.Endpoint, body []byte) error {
 				if err := v.skip(); err != nil {
 					return err
 				}
-				return fmt.Errorf("%w: %s: want an array of %s objects", ErrBody, prop, typ)
+				return fmt.Errorf("%w: %s: want an array of %s objects", errBody, prop, typ)
 			}
 			v.ws()
 			if v.eat(',') {
@@ -195,10 +202,10 @@ func (v *validator) eventArray(typ events.Type, prop string) error {
 			if err := v.skip(); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w: %s[%d]: want a %s object", ErrBody, prop, idx, typ)
+			return fmt.Errorf("%w: %s[%d]: want a %s object", errBody, prop, idx, typ)
 		}
 		if len(v.recs) == events.MaxEventsPerRequest {
-			return fmt.Errorf("%w: %w: more than %d events in one request", ErrBody, ErrTooManyEvents, events.MaxEventsPerRequest)
+			return fmt.Errorf("%w: %w: more than %d events in one request", errBody, errTooManyEvents, events.MaxEventsPerRequest)
 		}
 		v.recs = append(v.recs, record{typ: typ, index: idx})
 		rec := &v.recs[len(v.recs)-1]
@@ -228,7 +235,7 @@ func (v *validator) eventArray(typ events.Type, prop string) error {
 func (v *validator) object(m *model, rec *record) error {
 	v.pos++
 	if v.depth++; v.depth > maxDepth {
-		return fmt.Errorf("%w: nested more than %d deep", ErrBody, maxDepth)
+		return fmt.Errorf("%w: nested more than %d deep", errBody, maxDepth)
 	}
 	var seen uint64
 	hint := 0
@@ -760,7 +767,7 @@ func (v *validator) skip() error {
 		return v.lit("null")
 	case '{', '[':
 		if v.depth++; v.depth > maxDepth {
-			return fmt.Errorf("%w: nested more than %d deep", ErrBody, maxDepth)
+			return fmt.Errorf("%w: nested more than %d deep", errBody, maxDepth)
 		}
 		v.pos++
 		end := byte('}')

@@ -265,20 +265,21 @@ func TestValidateWholeBody(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"not an object", events.Presence, `[]`, ErrSyntax, "line 1, column 1"},
-		{"truncated", events.Presence, `{"userPresenceEvents":[{"eventId":`, ErrSyntax, "unexpected end"},
-		{"trailing data", events.Presence, `{} {}`, ErrSyntax, "data after"},
-		{"bad literal", events.Presence, `{"userPresenceEvents":nul}`, ErrSyntax, "literal"},
-		{"line and column", events.Presence, "{\n  \"userPresenceEvents\": [\n    {\"eventId\": 01}]}", ErrSyntax, "line 3"},
-		{"control char", events.Presence, "{\"userPresenceEvents\":[{\"message\":\"a\tb\"}]}", ErrSyntax, "control character"},
-		{"bad utf8", events.Presence, "{\"userPresenceEvents\":[{\"message\":\"\xff\"}]}", ErrSyntax, "UTF-8"},
-		{"other endpoint's array", events.Presence, `{"userRoutingStatusEvents":[]}`, ErrBody, `"userRoutingStatusEvents" is not an event array of presence`},
-		{"unknown property", events.Conversations, `{"chatEvents":[]}`, ErrBody, "chatEvents"},
-		{"array twice", events.Presence, `{"userPresenceEvents":[],"userPresenceEvents":[]}`, ErrBody, "twice"},
-		{"not an array", events.Presence, `{"userPresenceEvents":{}}`, ErrBody, "want an array"},
-		{"element not an object", events.Presence, `{"userPresenceEvents":["x"]}`, ErrBody, "userPresenceEvents[0]: want a UserPresenceEvent object"},
-		{"too many", events.Presence, batchOf(events.TypeUserPresence, hundred...), ErrTooManyEvents, "more than 100"},
-		{"deep nesting", events.Presence, `{"userPresenceEvents":[{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}]}`, ErrBody, "nested"},
+		{"not an object", events.Presence, `[]`, errBody, "want a JSON object"},
+		{"empty body", events.Presence, ``, errSyntax, "line 1, column 1"},
+		{"truncated", events.Presence, `{"userPresenceEvents":[{"eventId":`, errSyntax, "unexpected end"},
+		{"trailing data", events.Presence, `{} {}`, errSyntax, "data after"},
+		{"bad literal", events.Presence, `{"userPresenceEvents":nul}`, errSyntax, "literal"},
+		{"line and column", events.Presence, "{\n  \"userPresenceEvents\": [\n    {\"eventId\": 01}]}", errSyntax, "line 3"},
+		{"control char", events.Presence, "{\"userPresenceEvents\":[{\"message\":\"a\tb\"}]}", errSyntax, "control character"},
+		{"bad utf8", events.Presence, "{\"userPresenceEvents\":[{\"message\":\"\xff\"}]}", errSyntax, "UTF-8"},
+		{"other endpoint's array", events.Presence, `{"userRoutingStatusEvents":[]}`, errBody, `"userRoutingStatusEvents" is not an event array of presence`},
+		{"unknown property", events.Conversations, `{"chatEvents":[]}`, errBody, "chatEvents"},
+		{"array twice", events.Presence, `{"userPresenceEvents":[],"userPresenceEvents":[]}`, errBody, "twice"},
+		{"not an array", events.Presence, `{"userPresenceEvents":{}}`, errBody, "want an array"},
+		{"element not an object", events.Presence, `{"userPresenceEvents":["x"]}`, errBody, "userPresenceEvents[0]: want a UserPresenceEvent object"},
+		{"too many", events.Presence, batchOf(events.TypeUserPresence, hundred...), errTooManyEvents, "more than 100"},
+		{"deep nesting", events.Presence, `{"userPresenceEvents":[{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}]}`, errBody, "nested"},
 		{"empty is fine", events.Presence, `{}`, nil, ""},
 		{"null array is fine", events.Presence, ` {"userPresenceEvents" : null } `, nil, ""},
 	} {
@@ -316,7 +317,7 @@ func FuzzValidate(f *testing.F) {
 	for _, name := range []string{"readme-conversations.json", "readme-presence.json", "readme-routingstatus.json"} {
 		f.Add(uint8(0), []byte(readTestdata(f, name)))
 	}
-	f.Add(uint8(0), benchBody())
+	f.Add(uint8(0), benchBody(0))
 	f.Add(uint8(1), []byte(`{"userPresenceEvents":[{"eventId":"\ud83d\ude00","message":"\u00e9\"\\"}]}`))
 	f.Add(uint8(2), []byte(`{"userRoutingStatusEvents":[{"status":1e5,"agentId":-0.5,"x":[true,false,null,{}]}]}`))
 	tab, err := compileTables()
@@ -346,7 +347,7 @@ func FuzzValidate(f *testing.F) {
 		switch {
 		case err1 == nil && !valid:
 			t.Fatalf("accepted invalid JSON %q", body)
-		case errors.Is(err1, ErrSyntax) && valid && utf8.Valid(body):
+		case errors.Is(err1, errSyntax) && valid && utf8.Valid(body):
 			t.Fatalf("syntax error %v on valid JSON %q", err1, body)
 		case err1 == nil && len(v.recs) > events.MaxEventsPerRequest:
 			t.Fatalf("%d events accepted", len(v.recs))
@@ -363,7 +364,7 @@ func FuzzValidate(f *testing.F) {
 }
 
 func BenchmarkValidate(b *testing.B) {
-	body := benchBody()
+	body := benchBody(0)
 	v := newTestValidator(b)
 	if err := v.run(events.Conversations, body); err != nil || len(v.recs) != 100 {
 		b.Fatalf("bench body: %v, %d events", err, len(v.recs))
