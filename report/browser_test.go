@@ -64,19 +64,18 @@ const pageCheckJS = `(() => {
   return {title: document.title, charts, tables, filtered, unfiltered: visible()};
 })()`
 
-// TestHTMLInBrowser opens report.html in headless Chromium and checks that
-// every chart and table is drawn, that the page made no network request
-// besides its own file and logged no console error, and saves a
-// screenshot as a test artefact.
-func TestHTMLInBrowser(t *testing.T) {
-	chromium := findChromium(t)
-	r := synthRun(t, synthOpts{seed: 1, thresholds: goldenThresholds})
-	dir := t.TempDir()
-	if err := report.WriteFiles(dir, r, report.FileOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	page := "file://" + filepath.Join(dir, report.FileHTML)
+// browserVisit is what a page did in the browser.
+type browserVisit struct {
+	check    pageCheck
+	shot     []byte
+	requests []string // every URL the page asked for, its own included
+	problems []string // console errors and warnings, exceptions, log errors
+}
 
+// visit opens the file at path in headless Chromium, runs js (if set)
+// and takes a full-page screenshot.
+func visit(t *testing.T, chromium, path, js string) browserVisit {
+	t.Helper()
 	// The allocator's deadline bounds the whole browser session.
 	actx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
@@ -93,43 +92,71 @@ func TestHTMLInBrowser(t *testing.T) {
 	defer cancelAlloc()
 
 	var mu sync.Mutex
-	var requests, problems []string
+	var v browserVisit
 	listen := func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch ev := ev.(type) {
 		case *network.EventRequestWillBeSent:
-			requests = append(requests, ev.Request.URL)
+			v.requests = append(v.requests, ev.Request.URL)
 		case *runtime.EventConsoleAPICalled:
 			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning || ev.Type == runtime.ConsoleAPICalledTypeAssert {
 				var args []string
 				for _, a := range ev.Args {
 					args = append(args, string(a.Value))
 				}
-				problems = append(problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
+				v.problems = append(v.problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
 			}
 		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+ev.ExceptionDetails.Text)
+			v.problems = append(v.problems, "exception: "+ev.ExceptionDetails.Text)
 		case *log.EventEntryAdded:
 			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
-				problems = append(problems, fmt.Sprintf("log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
+				v.problems = append(v.problems, fmt.Sprintf("log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
 			}
 		}
 	}
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithListener(listen))
 	defer cancelCtx()
+	page := "file://" + path
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(page)); err != nil {
 		t.Fatalf("open %s: %v", page, err)
 	}
-	got, err := chromedp.Run(ctx, chromedp.Evaluate[pageCheck](pageCheckJS))
-	if err != nil {
-		t.Fatalf("inspect page: %v", err)
+	var check pageCheck
+	if js != "" {
+		var err error
+		if check, err = chromedp.Run(ctx, chromedp.Evaluate[pageCheck](js)); err != nil {
+			t.Fatalf("inspect page: %v", err)
+		}
 	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	saveArtifact(t, "report.png", shot)
+	// Closing the tab flushes the events still in flight to the listener.
+	cancelCtx()
+	mu.Lock()
+	defer mu.Unlock()
+	v.check, v.shot = check, shot
+	v.requests = append([]string(nil), v.requests...)
+	v.problems = append([]string(nil), v.problems...)
+	return v
+}
+
+// TestHTMLInBrowser opens report.html in headless Chromium and checks that
+// every chart and table is drawn, that the page made no network request
+// besides its own file and logged no console error, and saves a
+// screenshot as a test artefact.
+func TestHTMLInBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	r := synthRun(t, synthOpts{seed: 1, thresholds: goldenThresholds})
+	dir := t.TempDir()
+	if err := report.WriteFiles(dir, r, report.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, report.FileHTML)
+	v := visit(t, chromium, path, pageCheckJS)
+	saveArtifact(t, "report.png", v.shot)
+	got := v.check
 
 	if !strings.Contains(got.Title, "synthetic") {
 		t.Errorf("title %q", got.Title)
@@ -162,18 +189,40 @@ func TestHTMLInBrowser(t *testing.T) {
 	if got.Filtered != want503 || got.Unfiltred != len(r.Failures.ByReason) {
 		t.Errorf("failure filter shows %d rows for 'http 503' (want %d) and %d unfiltered (want %d)", got.Filtered, want503, got.Unfiltred, len(r.Failures.ByReason))
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, u := range requests {
-		if u != page {
+	for _, u := range v.requests {
+		if u != "file://"+path {
 			t.Errorf("the page requested %s: report.html must not touch the network", u)
 		}
 	}
-	if len(requests) == 0 {
+	if len(v.requests) == 0 {
 		t.Error("saw no request at all: the network listener is not working")
 	}
-	for _, p := range problems {
+	for _, p := range v.problems {
 		t.Errorf("browser reported %s", p)
+	}
+}
+
+// TestBrowserCheckCanFail proves the browser checks see what they guard
+// against: a page that fetches from the network and logs an error.
+func TestBrowserCheckCanFail(t *testing.T) {
+	chromium := findChromium(t)
+	path := filepath.Join(t.TempDir(), "bad.html")
+	bad := `<!DOCTYPE html><html><head><title>bad</title></head><body>
+<img src="http://127.0.0.1:9/pixel.png"><script>console.error("boom"); undefinedFunction();</script></body></html>`
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := visit(t, chromium, path, "")
+	external := false
+	for _, u := range v.requests {
+		external = external || strings.HasPrefix(u, "http://127.0.0.1:9/")
+	}
+	if !external {
+		t.Errorf("requests %q: the external image was not seen", v.requests)
+	}
+	all := strings.Join(v.problems, "\n")
+	if !strings.Contains(all, "boom") || !strings.Contains(all, "exception") {
+		t.Errorf("problems %q: want the console error and the exception", v.problems)
 	}
 }
 
