@@ -250,6 +250,9 @@ func TestServeBadUsage(t *testing.T) {
 		{"cert-out without tls", []string{"--cert-out", "x.pem"}, exitUsage, "--tls"},
 		{"unknown flag", []string{"--bogus"}, exitUsage, "bogus"},
 		{"listen failure", []string{"--addr", "127.0.0.1:99999"}, exitFailed, "listen"},
+		// 192.0.2.1 (TEST-NET-1) is not a local address: the warning comes
+		// before the listen fails, and nothing is bound.
+		{"non-loopback warning", []string{"--addr", "192.0.2.1:0"}, exitFailed, "not a loopback address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

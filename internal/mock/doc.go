@@ -20,6 +20,21 @@
 // the request's sequence number, so one seed gives the same faults for the
 // same request order.
 //
+// Decisions where the platform's behaviour is not documented:
+//   - UUIDs must be hyphenated 8-4-4-4-12 hex; upper case is accepted (the
+//     platform is Java, whose UUID parsing ignores case) and names the same
+//     id as lower case.
+//   - Date-times must be yyyy-MM-ddTHH:mm:ss[.f…]Z with 1–9 fraction digits,
+//     a real calendar date and no offset other than Z.
+//   - A field the event type does not define makes the event invalid
+//     (Config.AllowUnknownFields accepts and counts it instead): a
+//     misspelt optional field is a client bug a lenient server would hide.
+//   - A null optional field counts as absent; a null or empty required
+//     field is invalid; a wrong JSON type makes only that event invalid.
+//   - Whole-request problems (JSON syntax, a property that is not an event
+//     array of the endpoint, a non-object element, more than 100 events)
+//     answer 400 with the Genesys error body.
+//
 // Stats counts each accepted eventId once, so it can be compared with a
 // client's per-event ledger: an eventId accepted again (a retry whose first
 // answer was lost) is answered as accepted but counted as a duplicate.
