@@ -7,10 +7,11 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// timelineWindow is how many seconds of per-second histograms are kept.
-// Results reach the Collector in roughly Done order; one that arrives after
-// a result timeNow + timelineWindow seconds later still counts in the row's
-// counters but not in its percentiles.
+// timelineWindow is how many per-second histograms are kept, in a ring
+// indexed by second mod timelineWindow. Results reach the Collector in
+// roughly Done order; one whose slot has already moved on to a later second
+// (it is at least timelineWindow seconds late) still counts in its row's
+// counters but not in the row's percentiles.
 const timelineWindow = 8
 
 // timeline keeps one row per second and a small ring of per-second latency
