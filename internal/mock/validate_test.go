@@ -383,3 +383,35 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*100/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestValidateOtherKinds covers the field kinds the schema defines but no
+// current event uses (integers, arrays of objects), with a hand-built model.
+func TestValidateOtherKinds(t *testing.T) {
+	item := &model{name: "Item", fields: []field{{name: "id", kind: events.KindUUID, required: true, bit: 1}}, required: 1}
+	m := &model{name: "Synthetic", fields: []field{
+		{name: "count", kind: events.KindInt, bit: 1},
+		{name: "items", kind: events.KindObjectArray, sub: item, bit: 2},
+	}}
+	for _, tc := range []struct {
+		body, want string
+	}{
+		{`{"count":-12,"items":[{"id":"6f1c2b7e-3d4a-4e8b-9c21-5a7d0e4f9b13"}]}`, ""},
+		{`{"count":1.5}`, "x[0].count: want an integer, got a fraction"},
+		{`{"count":"1"}`, "x[0].count: want an integer, got a string"},
+		{`{"items":[{}]}`, "x[0].items[0].id: required field missing"},
+		{`{"items":["a"]}`, "x[0].items[0]: want an object, got a string"},
+		{`{"items":{}}`, "x[0].items: want an array, got an object"},
+	} {
+		v := newTestValidator(t)
+		v.b, v.pos = []byte(tc.body), 0
+		v.path = append(v.path[:0], pathElem{"x", 0})
+		var rec record
+		if err := v.object(m, &rec); err != nil {
+			t.Fatalf("%s: %v", tc.body, err)
+		}
+		got := strings.Join(v.problems, "; ")
+		if got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}
