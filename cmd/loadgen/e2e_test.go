@@ -305,3 +305,30 @@ func TestSecretsNeverWritten(t *testing.T) {
 		})
 	}
 }
+
+// TestAllEventsScenario: scenarios/all-events.yaml against a strict mock
+// sends all 34 event types, every one accepted, with no life-cycle violation.
+func TestAllEventsScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 20 s")
+	}
+	url, srv := startMock(t, mock.Config{StrictSequence: true})
+	out := t.TempDir()
+	res := runCmd(t, "run", "../../scenarios/all-events.yaml", "--quiet", "--target", url, "--out", out)
+	if res.code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", res.code, res.stderr)
+	}
+	r := readRun(t, out)
+	checkLedger(t, r)
+	st := srv.Stats()
+	checkAgreesWithMock(t, r, st)
+	for _, typ := range events.Types() {
+		l := r.EventTypes[typ.String()]
+		if l == nil || l.Accepted == 0 || l.Accepted != l.Generated {
+			t.Errorf("%s: %+v, want some generated and all accepted", typ, l)
+		}
+	}
+	if st.SequenceViolations.Total != 0 {
+		t.Errorf("sequence violations: %+v", st.SequenceViolations)
+	}
+}
