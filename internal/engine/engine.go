@@ -27,6 +27,7 @@ type run struct {
 	cfg  Config
 	sink Sink
 	hc   *http.Client
+	rt   http.RoundTripper // set when hc is ours: requests skip http.Client
 	urls [events.NumEndpoints]*url.URL
 
 	pacer  *pacer
@@ -84,6 +85,10 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error
 	if r.hc == nil {
 		r.hc = newHTTPClient(cfg.Limits.MaxInFlight)
 		defer r.hc.CloseIdleConnections()
+		// Our own client follows no redirects and has no jar, so the
+		// transport can be called directly, skipping http.Client's
+		// per-request header copies.
+		r.rt = r.hc.Transport
 	}
 	r.pacer = newPacer(cfg.Limits, cfg.Batch.MaxEvents)
 	r.budget = budget{share: cfg.Retry.Budget, floor: int64(cfg.Retry.BudgetFloor)}
@@ -258,6 +263,7 @@ type scheduler struct {
 	start  time.Time
 	timer  *time.Timer
 	seq    uint64
+	ev     events.Timed  // the event in hand
 	res    report.Result // for Unsent reports
 }
 
@@ -299,8 +305,12 @@ func (s *scheduler) loop(src Source) {
 	nlanes := uint64(cfg.Limits.Lanes)
 	var cur time.Time
 	stopped := false
+	// The event lives in s, not on the loop's stack: handing &ev to the
+	// sink would otherwise move every event to the heap.
+	ev := &s.ev
 	for !stopped {
-		ev, err := src.Next(r.stop)
+		var err error
+		*ev, err = src.Next(r.stop)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && r.stop.Err() == nil {
 				r.fail(fmt.Errorf("engine: source: %w", err))
@@ -309,7 +319,7 @@ func (s *scheduler) loop(src Source) {
 			break
 		}
 		r.generated.Add(1)
-		r.sink.Generated(&ev)
+		r.sink.Generated(ev)
 
 		due := s.start.Add(ev.At)
 		if cfg.Unpaced {
@@ -340,7 +350,7 @@ func (s *scheduler) loop(src Source) {
 			stopped = true
 		}
 		if stopped {
-			s.unsentEvent(&ev)
+			s.unsentEvent(ev)
 			break
 		}
 		cur = due
@@ -350,7 +360,7 @@ func (s *scheduler) loop(src Source) {
 		if b != nil && !b.fits(&ev.Event, cfg.Batch.MaxEvents, cfg.Batch.MaxBytes) {
 			s.open[ep][ln] = nil
 			if !s.dispatch(b, due) {
-				s.unsentEvent(&ev)
+				s.unsentEvent(ev)
 				stopped = true
 				break
 			}

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -280,3 +282,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 func slicesSortTimes(ts []time.Time) {
 	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
 }
+
+func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -404,10 +404,17 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	req.ContentLength = int64(len(b.body))
 
 	res.Sent = time.Now()
-	resp, err := r.hc.Do(req)
+	var resp *http.Response
+	var err error
+	if r.rt != nil {
+		resp, err = r.rt.RoundTrip(req)
+	} else {
+		resp, err = r.hc.Do(req)
+	}
 	if err != nil {
 		res.Done = time.Now()
-		l.body.Close() // in case the transport never saw it
+		// The transport closes the body even on errors (maybe later, from
+		// its write loop); the next Wait relies on that.
 		res.Kind = l.transportKind(ctx)
 		res.Error = l.redact(err.Error())
 		v.kind = res.Kind
