@@ -352,12 +352,27 @@ func FuzzValidate(f *testing.F) {
 		case err1 == nil && len(v.recs) > events.MaxEventsPerRequest:
 			t.Fatalf("%d events accepted", len(v.recs))
 		}
-		if err1 == nil {
-			// Every valid record names a parsed eventId.
-			for _, r := range v.recs {
-				if r.problem == "" && !r.hasID {
-					t.Fatalf("valid event without eventId in %q", body)
-				}
+		if err1 != nil {
+			return
+		}
+		// The batch splits the same way in package events, and every event
+		// the scanner calls valid decodes into its generated struct.
+		raws, err := events.SplitBatch(ep, body)
+		if err != nil || len(raws) != len(v.recs) {
+			t.Fatalf("SplitBatch: %d events, %v; scanner: %d events", len(raws), err, len(v.recs))
+		}
+		for i, r := range v.recs {
+			if r.typ != raws[i].Type {
+				t.Fatalf("event %d: type %s, SplitBatch says %s", i, r.typ, raws[i].Type)
+			}
+			if r.problem != "" {
+				continue
+			}
+			if !r.hasID {
+				t.Fatalf("valid event without eventId in %q", body)
+			}
+			if err := json.Unmarshal(raws[i].JSON, events.New(r.typ)); err != nil {
+				t.Fatalf("valid %s does not decode: %v\n%s", r.typ, err, raws[i].JSON)
 			}
 		}
 	})
