@@ -4,7 +4,7 @@
 GO       ?= go
 BIN      ?= bin/loadgen
 FUZZTIME ?= 30s
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build run test lint fmt fmt-check vet bench fuzz clean generate
 
