@@ -2,7 +2,9 @@ package mock
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -305,3 +307,43 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(s int)           { w.status = s }
+
+func TestGeneratedClient(t *testing.T) {
+	srv, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := srv.Clients()
+	if len(cs) != 1 || len(cs[0].ID) != 36 || len(cs[0].Secret) < 32 || len(cs[0].Permissions) != 3 {
+		t.Fatalf("clients %d: want one generated client with all permissions", len(cs))
+	}
+	cs[0].Permissions[0] = "changed" // a copy: the server's list stays
+	if srv.Clients()[0].Permissions[0] == "changed" {
+		t.Error("Clients exposes the server's slice")
+	}
+	other, _ := New(Config{})
+	if other.Clients()[0].Secret == cs[0].Secret {
+		t.Error("two generated secrets are equal")
+	}
+	h := &harness{t: t, srv: srv, ts: httptest.NewServer(srv)}
+	t.Cleanup(h.ts.Close)
+	h.token = h.login(cs[0].ID, cs[0].Secret)
+	if errs := batchErrors(t, h.post(events.RoutingStatus, readTestdata(t, "readme-routingstatus.json"))); len(errs) != 0 {
+		t.Errorf("errors %+v", errs)
+	}
+}
+
+func TestSleepCtx(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sleepCtx(ctx, 0); err != nil {
+		t.Errorf("zero wait: %v", err)
+	}
+	if err := sleepCtx(ctx, time.Nanosecond); err != nil {
+		t.Errorf("short wait: %v", err)
+	}
+	cancel()
+	// A cancelled context ends even an hour's wait at once.
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled wait: %v", err)
+	}
+}

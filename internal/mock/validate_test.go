@@ -430,3 +430,34 @@ func TestValidateOtherKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestStringEscapes(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{`"plain"`, "plain", true},
+		{`"a\"b\\c\/d"`, `a"b\c/d`, true},
+		{`"\b\f\n\r\t"`, "\b\f\n\r\t", true},
+		{`"\u00e9t\u00C9"`, "étÉ", true},
+		{`"\ud83d\ude00!"`, "😀!", true},
+		{`"\ud83dx"`, "\uFFFDx", true},
+		{`"é\n"`, "é\n", true},
+		{`"\x"`, "", false},
+		{`"\u12"`, "", false},
+		{`"\u12g4"`, "", false},
+		{`"a\`, "", false},
+		{"\"\\n\x01\"", "", false},
+		{"\"\\n\xff\"", "", false},
+	} {
+		v := newTestValidator(t)
+		v.b, v.pos = []byte(tc.in), 0
+		got, _, err := v.str()
+		if (err == nil) != tc.ok || tc.ok && string(got) != tc.want {
+			t.Errorf("str(%s) = %q, %v; want %q, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if err != nil && !errors.Is(err, errSyntax) {
+			t.Errorf("str(%s): error %v is not a syntax error", tc.in, err)
+		}
+	}
+}
