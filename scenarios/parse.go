@@ -586,13 +586,19 @@ func (d *decoder) step(n *yaml.Node, path, durKey string, s *Step) {
 }
 
 func (d *decoder) ids(n *yaml.Node, path string, out *IDs) {
+	var countNode *yaml.Node
 	d.object(n, path, fields{
-		"count": func(v *yaml.Node, p string) { out.Count = int(d.integer(v, p, 0, 100_000)) },
+		"count": func(v *yaml.Node, p string) { countNode = v; out.Count = int(d.integer(v, p, 0, 100_000)) },
 		"ids":   func(v *yaml.Node, p string) { out.IDs = d.uuids(v, p) },
 	})
-	if d.err == nil && out.Count > 0 && len(out.IDs) > 0 && out.Count != len(out.IDs) {
-		d.failf(n, path, "count %d disagrees with the %d ids given (give one or the other)", out.Count, len(out.IDs))
+	if d.err != nil || len(out.IDs) == 0 {
+		return
 	}
+	if countNode != nil && out.Count != len(out.IDs) {
+		d.failf(n, path, "count %d disagrees with the %d ids given (give one or the other)", out.Count, len(out.IDs))
+		return
+	}
+	out.Count = 0 // the ids rule; a default count must not linger
 }
 
 func (d *decoder) scenario(n *yaml.Node, s *Scenario) {
@@ -678,9 +684,9 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) {
 }
 
 func (d *decoder) agents(n *yaml.Node, path string, a *Agents) {
-	var idsNode, fileNode *yaml.Node
+	var idsNode, fileNode, countNode *yaml.Node
 	d.object(n, path, fields{
-		"count":       func(v *yaml.Node, p string) { a.Count = int(d.integer(v, p, 0, 1_000_000)) },
+		"count":       func(v *yaml.Node, p string) { countNode = v; a.Count = int(d.integer(v, p, 0, 1_000_000)) },
 		"ids":         func(v *yaml.Node, p string) { idsNode = v; a.IDs = d.uuids(v, p) },
 		"idsFile":     func(v *yaml.Node, p string) { fileNode = v; a.IDsFile = d.nonEmpty(v, p) },
 		"loginSpread": func(v *yaml.Node, p string) { a.LoginSpread = d.duration(v, p) },
@@ -720,8 +726,8 @@ func (d *decoder) agents(n *yaml.Node, path string, a *Agents) {
 		}
 	}
 	if len(a.IDs) > 0 {
-		if a.Count > 0 && a.Count != len(a.IDs) {
-			d.failf(n, join(path, "count"), "count %d disagrees with the %d ids given (give one or the other)", a.Count, len(a.IDs))
+		if countNode != nil && a.Count != len(a.IDs) {
+			d.failf(countNode, join(path, "count"), "count %d disagrees with the %d ids given (give one or the other)", a.Count, len(a.IDs))
 		}
 		a.Count = 0
 	}
