@@ -20,7 +20,7 @@ import (
 // lookahead is how far ahead of the clock the scheduler may batch an event
 // instead of arming a timer. Batching early sends nothing early: a batch's
 // intended time comes from the schedule and its lane waits for it.
-const lookahead = 200 * time.Microsecond
+const lookahead = time.Millisecond
 
 // run is the state of one Run.
 type run struct {
@@ -284,18 +284,10 @@ func (s *scheduler) isOpen(b *batch, seq uint64) bool {
 // wait blocks until t (less the lookahead) or the stop, reporting false
 // when stopped.
 func (s *scheduler) wait(t time.Time) bool {
-	d := time.Until(t)
-	if d <= lookahead {
+	if time.Until(t) <= lookahead {
 		return s.r.stop.Err() == nil
 	}
-	s.timer.Reset(d)
-	select {
-	case <-s.timer.C:
-		return true
-	case <-s.r.stop.Done():
-		s.timer.Stop()
-		return false
-	}
+	return waitUntil(t.Add(-lookahead), s.timer, s.r.stop.Done())
 }
 
 // loop runs until the source ends or the run stops. On return every event

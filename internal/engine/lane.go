@@ -90,18 +90,7 @@ func (l *lane) waitUntil(t time.Time) bool {
 	if l.r.stop.Err() != nil {
 		return false
 	}
-	d := time.Until(t)
-	if d <= 0 {
-		return true
-	}
-	l.timer.Reset(d)
-	select {
-	case <-l.timer.C:
-		return true
-	case <-l.r.stop.Done():
-		l.timer.Stop()
-		return false
-	}
+	return waitUntil(t, l.timer, l.r.stop.Done())
 }
 
 // verdict is how one attempt went.
