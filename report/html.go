@@ -122,8 +122,13 @@ func WriteHTML(w io.Writer, r *Run) error {
 func percentileChart(name string, st *EndpointStats) (template.HTML, error) {
 	c := chart{id: "pct-" + name, title: name + ": latency by percentile", yLabel: "ms",
 		xTicks: percentileTicks, xMin: 0, xMax: 4, xLabel: "percentile"}
-	for _, s := range []struct{ hist, label, color string }{
-		{histLatency, "latency", latencyColor}, {histServiceTime, "service time", serviceColor}, {histEndToEnd, "end to end", e2eColor},
+	// End to end is drawn first and dashed: without retries it equals
+	// latency, which must stay visible on top of it.
+	for _, s := range []struct {
+		hist, label, color string
+		dashed             bool
+	}{
+		{histEndToEnd, "end to end", e2eColor, true}, {histServiceTime, "service time", serviceColor, false}, {histLatency, "latency", latencyColor, false},
 	} {
 		h, err := decodeHist(st.Histograms[s.hist])
 		if err != nil {
@@ -133,7 +138,7 @@ func percentileChart(name string, st *EndpointStats) (template.HTML, error) {
 		for _, pp := range percentileCurve(h) {
 			pts = append(pts, point{percentileX(pp.Percentile), pp.Millis})
 		}
-		c.series = append(c.series, series{name: s.label, color: s.color, points: pts})
+		c.series = append(c.series, series{name: s.label, color: s.color, points: pts, dashed: s.dashed})
 	}
 	return c.render(), nil
 }
@@ -148,14 +153,14 @@ func timelineCharts(tl []Second) []template.HTML {
 		return downsample(pts)
 	}
 	lat := chart{id: "latency-time", title: "Latency over time", yLabel: "ms", xLabel: "seconds", series: []series{
-		{"p50", p50Color, pick(func(s *Second) float64 { return s.P50 })},
-		{"p99", p99Color, pick(func(s *Second) float64 { return s.P99 })},
+		{name: "p50", color: p50Color, points: pick(func(s *Second) float64 { return s.P50 })},
+		{name: "p99", color: p99Color, points: pick(func(s *Second) float64 { return s.P99 })},
 	}}
 	rps := chart{id: "requests-time", title: "Requests per second", yLabel: "requests/s", xLabel: "seconds", series: []series{
-		{"requests/s", rpsColor, pick(func(s *Second) float64 { return float64(s.Requests) })},
+		{name: "requests/s", color: rpsColor, points: pick(func(s *Second) float64 { return float64(s.Requests) })},
 	}}
 	eps := chart{id: "events-time", title: "Events per second", yLabel: "events/s", xLabel: "seconds", series: []series{
-		{"events/s", latencyColor, pick(func(s *Second) float64 { return float64(s.Events) })},
+		{name: "events/s", color: latencyColor, points: pick(func(s *Second) float64 { return float64(s.Events) })},
 	}}
 	codes := map[string]bool{}
 	for i := range tl {
@@ -179,13 +184,13 @@ func timelineCharts(tl []Second) []template.HTML {
 				color = "#d97706"
 			}
 		}
-		st.series = append(st.series, series{k, color, pick(func(s *Second) float64 { return float64(s.StatusCodes[k]) })})
+		st.series = append(st.series, series{name: k, color: color, points: pick(func(s *Second) float64 { return float64(s.StatusCodes[k]) })})
 	}
 	st.series = append(st.series,
-		series{"throttled", "#f59e0b", pick(func(s *Second) float64 { return float64(s.Throttled) })},
-		series{"retries", "#7c3aed", pick(func(s *Second) float64 { return float64(s.Retries) })})
+		series{name: "throttled", color: "#f59e0b", points: pick(func(s *Second) float64 { return float64(s.Throttled) })},
+		series{name: "retries", color: "#7c3aed", points: pick(func(s *Second) float64 { return float64(s.Retries) })})
 	lag := chart{id: "lag-time", title: "Schedule lag (max per second)", yLabel: "ms", xLabel: "seconds", series: []series{
-		{"lag max", lagColor, pick(func(s *Second) float64 { return s.LagMax })},
+		{name: "lag max", color: lagColor, points: pick(func(s *Second) float64 { return s.LagMax })},
 	}}
 	return []template.HTML{lat.render(), rps.render(), eps.render(), st.render(), lag.render()}
 }

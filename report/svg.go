@@ -30,6 +30,7 @@ type series struct {
 	name   string
 	color  string
 	points []point
+	dashed bool // drawn dashed, for a series that often overlaps another
 }
 
 type tick struct {
@@ -104,8 +105,12 @@ func (c chart) render() template.HTML {
 			continue
 		}
 		x := sx(t.at)
+		anchor := "middle"
+		if x > padLeft+plotW-20 {
+			anchor = "end" // keep the last label inside the picture
+		}
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s"/>`, x, x, padTop+plotH, padTop+plotH+4, axisColor)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s">%s</text>`, x, padTop+plotH+16, textColor, html.EscapeString(t.label))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="%s" fill="%s">%s</text>`, x, padTop+plotH+16, anchor, textColor, html.EscapeString(t.label))
 	}
 	if c.xLabel != "" {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, padLeft+plotW, chartH-2, axisColor, html.EscapeString(c.xLabel))
@@ -122,7 +127,11 @@ func (c chart) render() template.HTML {
 		if len(s.points) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="%s" stroke-width="1.8" stroke-linejoin="round" points="`, s.color)
+		dash := ""
+		if s.dashed {
+			dash = ` stroke-dasharray="6 4"`
+		}
+		fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="%s" stroke-width="1.8" stroke-linejoin="round"%s points="`, s.color, dash)
 		for i, p := range s.points {
 			if i > 0 {
 				b.WriteByte(' ')
