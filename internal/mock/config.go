@@ -104,11 +104,11 @@ type RateLimit struct {
 	PerEndpoint [events.NumEndpoints]int
 }
 
-// Faults are the failures a Server injects into batch requests that passed
-// the request checks (token, limit, content type, size, syntax); an answer
-// to a bad request is never delayed or faulted. Rates are probabilities in
-// [0, 1]; the request-level ones (FailRates and ResetRate) must sum to at
-// most 1.
+// Faults are the failures a Server injects into batch requests. Latency
+// delays every batch answer, as response time does; the other faults only
+// hit requests that passed the request checks (token, limit, content type,
+// size, syntax). Rates are probabilities in [0, 1]; the request-level ones
+// (FailRates and ResetRate) must sum to at most 1.
 type Faults struct {
 	// Latency delays every batch answer.
 	Latency Latency

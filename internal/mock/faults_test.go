@@ -365,3 +365,23 @@ func FuzzParseFailRate(f *testing.F) {
 		}
 	})
 }
+
+// TestLatencyOnErrors checks that latency, being response time, delays
+// refused requests too, while the other faults leave them alone.
+func TestLatencyOnErrors(t *testing.T) {
+	h := newHarness(t, Config{RateLimit: RateLimit{PerMinute: 1}, Faults: Faults{
+		Latency: Latency{Kind: LatencyFixed, A: 7 * time.Millisecond}, FailRates: []FailRate{{503, 1}}}})
+	body := readTestdata(t, "readme-presence.json")
+	if r := h.post(events.Presence, body); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("first: status %d, want the injected 503", r.status)
+	}
+	if r := h.post(events.Presence, body); r.status != http.StatusTooManyRequests {
+		t.Fatalf("second: status %d, want 429 (not a fault)", r.status)
+	}
+	if want := []time.Duration{7 * time.Millisecond, 7 * time.Millisecond}; !reflect.DeepEqual(h.sleep.waits, want) {
+		t.Errorf("waits %v, want %v", h.sleep.waits, want)
+	}
+	if st := h.srv.Stats(); st.Faults.Delayed != 2 || st.Faults.Errors["503"] != 1 || st.Endpoints["presence"].Throttled != 1 {
+		t.Errorf("faults %+v, presence %+v", st.Faults, st.Endpoints["presence"])
+	}
+}

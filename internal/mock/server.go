@@ -317,47 +317,7 @@ type errAnswer struct {
 
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, ep events.Endpoint) {
 	now := s.now()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		s.answerError(w, ep, &errAnswer{status: http.StatusMethodNotAllowed, code: "method.not.allowed", msg: "use POST"}, 0)
-		return
-	}
-	if a := s.authorize(r, ep, now); a != nil {
-		s.answerError(w, ep, a, 0)
-		return
-	}
-	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
-		s.answerError(w, ep, &errAnswer{status: http.StatusUnsupportedMediaType, code: "unsupported.media.type",
-			msg: fmt.Sprintf("Content-Type %q is not supported; use application/json", r.Header.Get("Content-Type"))}, 0)
-		return
-	}
-	tooLarge := &errAnswer{status: http.StatusRequestEntityTooLarge, code: "request.entity.too.large",
-		msg:     fmt.Sprintf("request body exceeds %d bytes", events.MaxRequestBytes),
-		limit:   &events.Limit{Key: "request.bytes.max", Namespace: "platform.api", Value: events.MaxRequestBytes},
-		details: []events.Detail{{ErrorCode: "request.bytes.max", FieldName: "body"}}}
-	if r.ContentLength > events.MaxRequestBytes {
-		s.answerError(w, ep, tooLarge, 0)
-		return
-	}
-	v := s.pool.Get().(*validator)
-	defer s.pool.Put(v)
-	buf := bytes.NewBuffer(v.body[:0])
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, events.MaxRequestBytes+1))
-	v.body = buf.Bytes()
-	if err != nil {
-		s.answerError(w, ep, &errAnswer{status: http.StatusBadRequest, code: "bad.request", msg: "reading the body: " + err.Error()}, n)
-		return
-	}
-	if n > events.MaxRequestBytes {
-		s.answerError(w, ep, tooLarge, n)
-		return
-	}
-	if err := v.run(ep, v.body); err != nil {
-		s.answerError(w, ep, &errAnswer{status: http.StatusBadRequest, code: "bad.request", msg: ep.BodyModel() + ": " + err.Error(),
-			details: []events.Detail{{ErrorCode: badRequestCode(err), FieldName: "body"}}}, n)
-		return
-	}
-
+	ctx := r.Context()
 	// Faults: everything is drawn up front from this request's own
 	// generator, so the draws do not depend on what happens below.
 	fr := newFaultRand(s.cfg.Seed, s.reqSeq.Add(1))
@@ -376,7 +336,57 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, ep events.En
 	delay := f.Latency.sample(fr.float64(), fr.float64())
 	slow := fr.float64() < f.SlowBody.Rate && f.SlowBody.Duration > 0
 
-	ctx := r.Context()
+	// refuse answers a request that failed the request checks. Latency is
+	// the platform's response time, so it delays these answers too (a 429
+	// takes as long to come back as a 202); the other faults do not apply.
+	refuse := func(a *errAnswer, bytesIn int64) {
+		if delay > 0 {
+			s.count(func(c *counters) { c.faults.Delayed++ })
+			_ = s.sleep(ctx, delay) // a client that left does not read the answer anyway
+		}
+		s.answerError(w, ep, a, bytesIn)
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		refuse(&errAnswer{status: http.StatusMethodNotAllowed, code: "method.not.allowed", msg: "use POST"}, 0)
+		return
+	}
+	if a := s.authorize(r, ep, now); a != nil {
+		refuse(a, 0)
+		return
+	}
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+		refuse(&errAnswer{status: http.StatusUnsupportedMediaType, code: "unsupported.media.type",
+			msg: fmt.Sprintf("Content-Type %q is not supported; use application/json", r.Header.Get("Content-Type"))}, 0)
+		return
+	}
+	tooLarge := &errAnswer{status: http.StatusRequestEntityTooLarge, code: "request.entity.too.large",
+		msg:     fmt.Sprintf("request body exceeds %d bytes", events.MaxRequestBytes),
+		limit:   &events.Limit{Key: "request.bytes.max", Namespace: "platform.api", Value: events.MaxRequestBytes},
+		details: []events.Detail{{ErrorCode: "request.bytes.max", FieldName: "body"}}}
+	if r.ContentLength > events.MaxRequestBytes {
+		refuse(tooLarge, 0)
+		return
+	}
+	v := s.pool.Get().(*validator)
+	defer s.pool.Put(v)
+	buf := bytes.NewBuffer(v.body[:0])
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, events.MaxRequestBytes+1))
+	v.body = buf.Bytes()
+	if err != nil {
+		refuse(&errAnswer{status: http.StatusBadRequest, code: "bad.request", msg: "reading the body: " + err.Error()}, n)
+		return
+	}
+	if n > events.MaxRequestBytes {
+		refuse(tooLarge, n)
+		return
+	}
+	if err := v.run(ep, v.body); err != nil {
+		refuse(&errAnswer{status: http.StatusBadRequest, code: "bad.request", msg: ep.BodyModel() + ": " + err.Error(),
+			details: []events.Detail{{ErrorCode: badRequestCode(err), FieldName: "body"}}}, n)
+		return
+	}
+
 	// The wait ends early when the client leaves or the server shuts down;
 	// in the second case the client is still there and must not read a
 	// success, so it gets a 503.
