@@ -286,3 +286,9 @@ func slicesSortTimes(ts []time.Time) {
 func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+func newLoopback(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
