@@ -64,7 +64,11 @@ func (d Dist) Sample(r *rand.Rand) time.Duration {
 	case Fixed:
 		return d.Value
 	case Uniform:
-		return d.Min + time.Duration(r.Int64N(int64(d.Max-d.Min)+1))
+		span := int64(d.Max - d.Min)
+		if span == math.MaxInt64 { // span+1 would overflow
+			return d.Min + time.Duration(r.Int64N(span))
+		}
+		return d.Min + time.Duration(r.Int64N(span+1))
 	case Exponential:
 		v = r.ExpFloat64() * float64(d.Mean)
 	case Lognormal:

@@ -69,11 +69,21 @@ func Default() *Scenario {
 // Embedded parses one of the scenario files shipped in the binary, by
 // name (e.g. "all-events.yaml").
 func Embedded(name string) (*Scenario, error) {
+	data, err := EmbeddedSource(name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(name, data)
+}
+
+// EmbeddedSource returns the text of a shipped scenario file, e.g. to
+// print the built-in scenario as a starting point for one's own.
+func EmbeddedSource(name string) ([]byte, error) {
 	data, err := files.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: embedded %s: %w", name, err)
 	}
-	return Parse(name, data)
+	return data, nil
 }
 
 // EmbeddedNames lists the shipped scenario files, sorted.
@@ -162,11 +172,11 @@ func defaults() *Scenario {
 			},
 			NotResponding: NotResponding{Timeout: FixedDist(15 * time.Second), Recovery: FixedDist(10 * time.Second)},
 		},
-		Queues:  IDs{Count: 3},
-		Skills:  IDs{Count: 4},
-		Lang:    IDs{Count: 2},
-		Codes:   IDs{Count: 5},
-		Station: IDs{Count: 0},
+		Queues:      IDs{Count: 3},
+		Skills:      IDs{Count: 4},
+		Languages:   IDs{Count: 2},
+		WrapUpCodes: IDs{Count: 5},
+		Stations:    IDs{Count: 0},
 		Arrivals: Arrivals{
 			Process: Poisson,
 			Rate:    1,
@@ -434,6 +444,10 @@ func (d *decoder) positiveDuration(n *yaml.Node, path string) time.Duration {
 	return v
 }
 
+// maxRate bounds every rate: far beyond what one generator can send, and
+// it keeps the arithmetic of the simulation finite.
+const maxRate = 1e6
+
 // rate reads a rate per second: a number, or a string "N/s", "N/min", "N/h".
 func (d *decoder) rate(n *yaml.Node, path string) float64 {
 	if !d.scalar(n, path, `a rate such as 2, "120/min" or "7200/h"`, "!!int", "!!float", "!!str") {
@@ -452,8 +466,12 @@ func (d *decoder) rate(n *yaml.Node, path string) float64 {
 	} else {
 		v = d.number(n, path)
 	}
-	if d.err == nil && v < 0 {
+	switch {
+	case d.err != nil:
+	case v < 0:
 		d.failf(n, path, "negative rate %s", n.Value)
+	case v > maxRate:
+		d.failf(n, path, "rate %s is above the maximum of 1000000/s", n.Value)
 	}
 	return v
 }
@@ -626,9 +644,9 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) {
 		"agents":      func(v *yaml.Node, p string) { agentsNode = v; d.agents(v, p, &s.Agents) },
 		"queues":      func(v *yaml.Node, p string) { d.ids(v, p, &s.Queues) },
 		"skills":      func(v *yaml.Node, p string) { d.ids(v, p, &s.Skills) },
-		"languages":   func(v *yaml.Node, p string) { d.ids(v, p, &s.Lang) },
-		"wrapUpCodes": func(v *yaml.Node, p string) { d.ids(v, p, &s.Codes) },
-		"stations":    func(v *yaml.Node, p string) { d.ids(v, p, &s.Station) },
+		"languages":   func(v *yaml.Node, p string) { d.ids(v, p, &s.Languages) },
+		"wrapUpCodes": func(v *yaml.Node, p string) { d.ids(v, p, &s.WrapUpCodes) },
+		"stations":    func(v *yaml.Node, p string) { d.ids(v, p, &s.Stations) },
 		"routing": func(v *yaml.Node, p string) {
 			d.object(v, p, fields{
 				"skillsProbability":   func(v *yaml.Node, p string) { s.Routing.SkillsProbability = d.probability(v, p) },

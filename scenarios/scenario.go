@@ -24,14 +24,16 @@ type Scenario struct {
 	// with TimeScale 10, a 300 s call lasts 30 s of run time. Always > 0.
 	TimeScale float64
 
-	Source  Source
-	Agents  Agents
-	Queues  IDs
-	Skills  IDs
-	Lang    IDs `json:"Languages"`
-	Codes   IDs `json:"WrapUpCodes"`
-	Station IDs `json:"Stations"`
-	Routing Routing
+	Source Source
+	Agents Agents
+	// Queues, Skills, Languages, WrapUpCodes and Stations are the Genesys
+	// ids that conversations use (generated for the mock, real for an org).
+	Queues      IDs
+	Skills      IDs
+	Languages   IDs
+	WrapUpCodes IDs
+	Stations    IDs
+	Routing     Routing
 
 	Arrivals Arrivals
 	Mix      Mix

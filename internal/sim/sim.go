@@ -152,6 +152,9 @@ func New(s *scenarios.Scenario, opts Options) (*Sim, error) {
 	if n < 0 || opts.ShardIndex < 0 || opts.ShardIndex >= n {
 		return nil, fmt.Errorf("%w: shard %d/%d", ErrOptions, opts.ShardIndex, n)
 	}
+	if opts.Start.IsZero() {
+		return nil, fmt.Errorf("%w: Start is required (it anchors eventDateTime)", ErrOptions)
+	}
 	if opts.Duration < 0 {
 		return nil, fmt.Errorf("%w: negative duration %s", ErrOptions, opts.Duration)
 	}
@@ -182,9 +185,9 @@ func New(s *scenarios.Scenario, opts Options) (*Sim, error) {
 		faults:   s.Faults.InvalidEvents,
 		queues:   s.Queues.Resolve(s.Seed, scenarios.KindQueue),
 		skills:   s.Skills.Resolve(s.Seed, scenarios.KindSkill),
-		langs:    s.Lang.Resolve(s.Seed, scenarios.KindLanguage),
-		codes:    s.Codes.Resolve(s.Seed, scenarios.KindWrapUpCode),
-		stations: s.Station.Resolve(s.Seed, scenarios.KindStation),
+		langs:    s.Languages.Resolve(s.Seed, scenarios.KindLanguage),
+		codes:    s.WrapUpCodes.Resolve(s.Seed, scenarios.KindWrapUpCode),
+		stations: s.Stations.Resolve(s.Seed, scenarios.KindStation),
 		source:   s.Source.SourceID,
 	}
 	if sim.source == "" {
@@ -260,6 +263,9 @@ func (s *Sim) Next(ctx context.Context) (events.Timed, error) {
 func (s *Sim) Live() (conversations, pending int) { return s.live, len(s.pending) }
 
 func (s *Sim) schedule(at time.Duration, k kind, c *conv, agent int32, gen uint32) {
+	if at < s.now {
+		at = math.MaxInt64 // now + a huge duration overflowed: never, in effect
+	}
 	s.seq++
 	s.pending.push(action{at: at, seq: s.seq, conv: c, agent: agent, gen: gen, kind: k})
 }
@@ -269,7 +275,16 @@ func (s *Sim) scaled(d time.Duration) time.Duration {
 	if s.scale == 1 {
 		return d
 	}
-	return time.Duration(float64(d) / s.scale)
+	return seconds(float64(d) / s.scale / float64(time.Second))
+}
+
+// seconds converts a non-negative number of seconds to a Duration,
+// saturating instead of overflowing.
+func seconds(v float64) time.Duration {
+	if !(v < float64(math.MaxInt64)/float64(time.Second)) {
+		return math.MaxInt64
+	}
+	return time.Duration(v * float64(time.Second))
 }
 
 func (s *Sim) sample(d scenarios.Dist) time.Duration { return s.scaled(d.Sample(s.rng)) }
@@ -315,7 +330,8 @@ func (s *Sim) firstArrival() (time.Duration, bool) {
 		if r0 := s.sc.Arrivals.RateAt(0); r0 > 0 {
 			r = r0
 		}
-		return time.Duration(float64(s.shard) / r * float64(time.Second)), true
+		first := seconds(float64(s.shard) / r)
+		return first, first < s.end
 	}
 	return s.nextArrival(0)
 }
@@ -329,19 +345,20 @@ func (s *Sim) nextArrival(t time.Duration) (time.Duration, bool) {
 	}
 	if s.sc.Arrivals.Process == scenarios.Constant {
 		for t < s.end {
-			r := s.rateAt(t)
-			if r > 0 {
-				return t + time.Duration(float64(time.Second)/r), true
+			if r := s.rateAt(t); r > 0 {
+				next := t + seconds(1/r)
+				return next, next >= t && next < s.end
 			}
 			t += 100 * time.Millisecond // rate 0 for now: look again a little later
 		}
 		return 0, false
 	}
 	for {
-		t += time.Duration(s.rng.ExpFloat64() / peak * float64(time.Second))
-		if t >= s.end {
+		next := t + seconds(s.rng.ExpFloat64()/peak)
+		if next < t || next >= s.end {
 			return 0, false
 		}
+		t = next
 		if s.rng.Float64()*peak < s.rateAt(t) {
 			return t, true
 		}

@@ -275,11 +275,12 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"index past count", Options{ShardIndex: 3, ShardCount: 3}},
-		{"negative index", Options{ShardIndex: -1, ShardCount: 2}},
-		{"negative count", Options{ShardCount: -2}},
-		{"more shards than agents", Options{ShardIndex: 20, ShardCount: 50}},
-		{"negative duration", Options{Duration: -time.Second}},
+		{"index past count", Options{Start: start, ShardIndex: 3, ShardCount: 3}},
+		{"negative index", Options{Start: start, ShardIndex: -1, ShardCount: 2}},
+		{"negative count", Options{Start: start, ShardCount: -2}},
+		{"more shards than agents", Options{Start: start, ShardIndex: 20, ShardCount: 50}},
+		{"negative duration", Options{Start: start, Duration: -time.Second}},
+		{"no start", Options{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -327,6 +328,77 @@ func TestDurationOverrideAndPlanned(t *testing.T) {
 			t.Errorf("Planned()[%s] = 0 (got %d events)", events.Endpoint(i), got[i])
 		}
 	}
+}
+
+// TestExtremeValues: huge durations, tiny and huge rates and scales must
+// neither panic nor break the order of At.
+func TestExtremeValues(t *testing.T) {
+	tests := []struct{ name, yaml string }{
+		{"huge uniform", "voice: {talk: {uniform: [0s, 2562047h47m16.854775807s]}}"},
+		{"huge lognormal", "voice: {talk: {lognormal: {mean: 2000000h, stddev: 2000000h}}}"},
+		{"tiny rate", "arrivals: {rate: 1e-300}"},
+		{"tiny constant rate", "arrivals: {process: constant, rate: 1e-300}"},
+		{"huge rate", "arrivals: {rate: 1000000}"},
+		{"slow scale", "timeScale: 0.000001"},
+		{"fast scale", "timeScale: 1000000"},
+		{"ramp from zero", "arrivals: {process: constant, rate: 0, stages: [{duration: 5s, target: 0}, {duration: 1s, target: 5}]}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := parse(t, "name: x\nduration: 10s\nagents: {count: 5}\n"+tc.yaml+"\n")
+			sim, err := New(sc, Options{Start: start})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last time.Duration
+			for range 20_000 {
+				ev, err := sim.Next(context.Background())
+				if errors.Is(err, io.EOF) {
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ev.At < last || ev.At >= 10*time.Second {
+					t.Fatalf("At %s after %s, want non-decreasing and within the run", ev.At, last)
+				}
+				last = ev.At
+			}
+		})
+	}
+}
+
+// FuzzSim runs fuzzed scenarios for a few thousand events: no panic, At
+// never decreases, every event inside the run.
+func FuzzSim(f *testing.F) {
+	for _, name := range scenarios.EmbeddedNames() {
+		data, err := scenarios.EmbeddedSource(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := scenarios.Parse("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		sim, err := New(sc, Options{Start: start})
+		if err != nil {
+			return
+		}
+		var last time.Duration
+		for range 3000 {
+			ev, err := sim.Next(context.Background())
+			if err != nil {
+				return
+			}
+			if ev.At < last || ev.At >= sc.Duration {
+				t.Fatalf("At %s after %s (duration %s)", ev.At, last, sc.Duration)
+			}
+			last = ev.At
+		}
+	})
 }
 
 // TestScale: 100,000 agents and about 10,000 concurrent conversations run
@@ -383,9 +455,11 @@ voice:
 		peakConvs, peakPending, mid>>20, end>>20)
 }
 
+// BenchmarkNext measures the next-event step: simulating, building and
+// encoding one event of a large contact centre.
 func BenchmarkNext(b *testing.B) {
 	sc := embedded(b, "contact-center-peak.yaml")
-	sc.Duration = 24 * time.Hour
+	sc.Duration = 1000 * time.Hour
 	sim, err := New(sc, Options{Start: start})
 	if err != nil {
 		b.Fatal(err)
