@@ -16,6 +16,10 @@
 // The target and the credentials never come from a scenario; they are
 // flags and environment variables of the loadgen command.
 //
+// Every function of the package is safe for concurrent use. A Scenario or
+// Plan is plain data owned by the caller: safe to read from several
+// goroutines, not to modify while others read it.
+//
 // The shipped scenarios (default.yaml, contact-center-peak.yaml,
 // email-heavy.yaml, soak.yaml, all-events.yaml and the commented
 // reference.yaml) live beside this file; default.yaml is embedded and

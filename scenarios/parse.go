@@ -35,6 +35,8 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns "file:line:col: path: msg" (without "path: " when the
+// problem has no key path, such as a YAML syntax error).
 func (e *Error) Error() string {
 	if e.Path == "" {
 		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
