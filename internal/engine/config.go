@@ -177,6 +177,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if l.Lanes == 0 { // MaxInFlight was 0 when Lanes' default was computed
 		l.Lanes = min(16, l.MaxInFlight)
 	}
+	if l.Lanes > 4096 {
+		return cfg, bad("Limits.Lanes", l.Lanes, "at most 4096 (each lane is a goroutine)")
+	}
 	if b.MaxEvents > events.MaxEventsPerRequest {
 		return cfg, bad("Batch.MaxEvents", b.MaxEvents, fmt.Sprintf("the API takes at most %d events per request", events.MaxEventsPerRequest))
 	}

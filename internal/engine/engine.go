@@ -67,6 +67,9 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error
 	if err != nil {
 		return Summary{}, fmt.Errorf("engine: %w", err)
 	}
+	if src == nil || sink == nil {
+		return Summary{}, fmt.Errorf("engine: %w: Run needs a Source and a Sink", ErrConfig)
+	}
 	r := &run{cfg: cfg, sink: sink}
 	if !cfg.DryRun {
 		base := strings.TrimRight(cfg.Target, "/")
@@ -295,7 +298,12 @@ func (s *scheduler) wait(t time.Time) bool {
 func (s *scheduler) loop(src Source) {
 	r, cfg := s.r, &s.r.cfg
 	nlanes := uint64(cfg.Limits.Lanes)
+	// A dry run batches on the same schedule as a real run but does not
+	// wait for it, so it checks an hour-long scenario in seconds.
+	waits := !cfg.Unpaced && !cfg.DryRun
 	var cur time.Time
+	var lastAt time.Duration
+	var taken uint64
 	stopped := false
 	// The event lives in s, not on the loop's stack: handing &ev to the
 	// sink would otherwise move every event to the heap.
@@ -303,6 +311,9 @@ func (s *scheduler) loop(src Source) {
 	for !stopped {
 		var err error
 		*ev, err = src.Next(r.stop)
+		if err == nil {
+			err = checkEvent(ev, taken+1)
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && r.stop.Err() == nil {
 				r.fail(fmt.Errorf("engine: source: %w", err))
@@ -310,6 +321,11 @@ func (s *scheduler) loop(src Source) {
 			stopped = r.stop.Err() != nil
 			break
 		}
+		taken++
+		// At must not decrease; a source that slips is held to its latest
+		// time rather than reordering the schedule.
+		lastAt = max(lastAt, ev.At)
+		ev.At = lastAt
 		r.generated.Add(1)
 		r.sink.Generated(ev)
 
@@ -327,7 +343,7 @@ func (s *scheduler) loop(src Source) {
 			if deadline.After(due) {
 				break
 			}
-			if !cfg.Unpaced && !s.wait(deadline) {
+			if waits && !s.wait(deadline) {
 				stopped = true
 				break
 			}
@@ -338,7 +354,7 @@ func (s *scheduler) loop(src Source) {
 				break
 			}
 		}
-		if !stopped && !cfg.Unpaced && !s.wait(due) {
+		if !stopped && waits && !s.wait(due) {
 			stopped = true
 		}
 		if stopped {
@@ -393,6 +409,22 @@ func (s *scheduler) loop(src Source) {
 			}
 		}
 	}
+}
+
+// checkEvent rejects an event the batcher cannot carry, naming it by its
+// position in the stream (n, from 1) and its id.
+func checkEvent(ev *events.Timed, n uint64) error {
+	switch {
+	case int(ev.Type) >= events.NumTypes:
+		return fmt.Errorf("event %d (eventId %q): unknown event type %d", n, ev.ID, ev.Type)
+	case len(ev.JSON) < 2 || ev.JSON[0] != '{' || ev.JSON[len(ev.JSON)-1] != '}':
+		return fmt.Errorf("event %d (eventId %q, %s): JSON is not an object", n, ev.ID, ev.Type)
+	case ev.ID == "":
+		return fmt.Errorf("event %d (%s): no eventId", n, ev.Type)
+	case ev.At < 0:
+		return fmt.Errorf("event %d (eventId %q): negative offset %v", n, ev.ID, ev.At)
+	}
+	return nil
 }
 
 // dispatch closes b at the schedule time closed, reserves its slot under

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -498,22 +500,9 @@ func TestRunCancelMidRun(t *testing.T) {
 	waitFor(t, "goroutines to return to baseline", 5*time.Second, func() bool { return runtime.NumGoroutine() <= baseline+2 })
 }
 
+// sortByAt orders evs by At, stably, so each key keeps its order.
 func sortByAt(evs []events.Timed) {
-	// insertion into order by At; stable so per-key order holds
-	out := evs[:0:0]
-	i, j := 0, 15000
-	a, b := append([]events.Timed(nil), evs[:15000]...), append([]events.Timed(nil), evs[15000:]...)
-	i, j = 0, 0
-	for i < len(a) || j < len(b) {
-		if j >= len(b) || (i < len(a) && a[i].At <= b[j].At) {
-			out = append(out, a[i])
-			i++
-		} else {
-			out = append(out, b[j])
-			j++
-		}
-	}
-	copy(evs, out)
+	slices.SortStableFunc(evs, func(a, b events.Timed) int { return cmp.Compare(a.At, b.At) })
 }
 
 func TestRunBackPressure(t *testing.T) {
@@ -600,5 +589,111 @@ func TestRunPacedRate(t *testing.T) {
 		if d := intended[i].Sub(intended[i-1]); d != 2500*time.Microsecond {
 			t.Fatalf("intended gap %d = %v, want 2.5ms", i, d)
 		}
+	}
+}
+
+// errSource yields evs and then err.
+type errSource struct {
+	sliceSource
+	err error
+}
+
+func (s *errSource) Next(ctx context.Context) (events.Timed, error) {
+	ev, err := s.sliceSource.Next(ctx)
+	if err != nil && s.err != nil {
+		return ev, s.err
+	}
+	return ev, err
+}
+
+func TestRunBadSource(t *testing.T) {
+	good := genEvents(50, 5, []events.Type{events.TypeUserPresence}, 0, 5)
+	bad := func(mut func(*events.Timed)) []events.Timed {
+		evs := append([]events.Timed(nil), good...)
+		mut(&evs[30])
+		return evs
+	}
+	broken := errors.New("capture.ndjson line 31: unexpected EOF")
+	tests := []struct {
+		name string
+		src  Source
+		want string
+	}{
+		{"unknown type", &sliceSource{evs: bad(func(e *events.Timed) { e.Type = 200 })}, `event 31 (eventId "ev-30"): unknown event type 200`},
+		{"not an object", &sliceSource{evs: bad(func(e *events.Timed) { e.JSON = []byte("[]") })}, "event 31 (eventId \"ev-30\", UserPresenceEvent): JSON is not an object"},
+		{"no id", &sliceSource{evs: bad(func(e *events.Timed) { e.ID = "" })}, "event 31 (UserPresenceEvent): no eventId"},
+		{"source error", &errSource{sliceSource{evs: good}, broken}, "capture.ndjson line 31"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, srv := newFakeAPI(t, nil)
+			sink := newLedgerSink(false)
+			sum, err := Run(t.Context(), Config{Target: srv.URL, Unpaced: true}, tc.src, sink)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+			if !errors.Is(sum.Cause, err) && sum.Cause != err {
+				t.Errorf("Cause = %v, want the error", sum.Cause)
+			}
+			sink.check(t, sum)
+		})
+	}
+}
+
+func TestRunTokenRefusedMidRun(t *testing.T) {
+	var fetches atomic.Int64
+	var refuse atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"error":"invalid_client"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"bearer","expires_in":86400}`, fetches.Add(1))
+	})
+	f := &fakeAPI{t: t, acceptedBy: map[string]int{}, lastSeq: map[string]int{}}
+	f.hook = func(n int64, _ events.Endpoint, _ []fakeEvent, _ *http.Request) fakeResp {
+		if n >= 3 {
+			refuse.Store(true) // the client was deleted mid-run
+			return fakeResp{status: 401}
+		}
+		return fakeResp{status: 202}
+	}
+	mux.Handle("/api/", f)
+	srv := newLoopback(t, mux)
+	sink := newLedgerSink(false)
+	cfg := Config{Target: srv.URL, Tokens: NewClientCredentials(srv.URL, "id", "secret", nil),
+		Batch: BatchConfig{MaxEvents: 5}, Limits: Limits{Lanes: 1}, Unpaced: true}
+	sum, err := Run(t.Context(), cfg, &sliceSource{evs: genEvents(100, 3, []events.Type{events.TypeUserPresence}, 0, 5)}, sink)
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "invalid_client") {
+		t.Fatalf("err = %v, want ErrAuth from the token endpoint", err)
+	}
+	c := sink.check(t, sum)
+	if c[report.Accepted] != 10 || c[report.Failed] == 0 {
+		t.Errorf("outcomes %v, want 10 accepted, then failures", c)
+	}
+}
+
+func TestRunDryRunIgnoresTheClock(t *testing.T) {
+	// An hour of events checks in well under a second.
+	evs := genEvents(3600, 10, convTypes, time.Second, 5)
+	sink := newLedgerSink(true)
+	start := time.Now()
+	sum, err := Run(t.Context(), Config{DryRun: true}, &sliceSource{evs: evs}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("dry run of an hour took %v", d)
+	}
+	c := sink.check(t, sum)
+	if c[report.Unsent] != len(evs) {
+		t.Errorf("outcomes %v", c)
+	}
+	// Batches follow the schedule: one event per second and a 100 ms
+	// linger give one batch per event per lane.
+	if sum.Batches != uint64(len(evs)) {
+		t.Errorf("%d batches, want %d", sum.Batches, len(evs))
 	}
 }

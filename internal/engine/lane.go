@@ -101,12 +101,13 @@ type verdict struct {
 	retryWait time.Duration       // 429: Retry-After, when sent
 	hasWait   bool
 	token     string // the token the attempt carried
+	err       error  // why no token could be had
 }
 
 // process carries b to a final outcome for every event.
 func (l *lane) process(b *batch) {
 	r, cfg := l.r, &l.r.cfg
-	if cfg.Unpaced {
+	if cfg.Unpaced || cfg.DryRun {
 		if now := time.Now(); now.After(b.intended) {
 			b.intended, b.firstIntended = now, now
 		}
@@ -185,7 +186,7 @@ func (l *lane) process(b *batch) {
 		case v.kind == report.ErrAuth: // the token endpoint refused us
 			l.all(report.Failed)
 			r.emit(res)
-			r.fail(fmt.Errorf("engine: refreshing the token: %w", errors.New(res.Error)))
+			r.fail(fmt.Errorf("engine: %s: getting a token: %w", l.ep, v.err))
 			return
 
 		case retryable(v):
@@ -368,7 +369,7 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 				res.Kind = report.ErrCanceled
 			}
 			res.Error = "getting a token: " + err.Error()
-			v.kind = res.Kind
+			v.kind, v.err = res.Kind, err
 			return v
 		}
 		if tok != l.token {
@@ -431,15 +432,18 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	case s == http.StatusTooManyRequests:
 		res.Kind = report.ErrThrottled
 		res.Error = l.redact(describeError(s, l.resp))
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), res.Done); ok {
-			res.RetryAfter, v.retryWait, v.hasWait = d, d, true
-		}
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		res.Kind = report.ErrAuth
 		res.Error = l.redact(describeError(s, l.resp))
 	default:
 		res.Kind = report.ErrStatus
 		res.Error = l.redact(describeError(s, l.resp))
+	}
+	// 429 and 503 carry Retry-After; the SDKs honour it on any 5xx too.
+	if s := resp.StatusCode; s == http.StatusTooManyRequests || s >= 500 {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), res.Done); ok {
+			res.RetryAfter, v.retryWait, v.hasWait = d, d, true
+		}
 	}
 	v.kind = res.Kind
 	return v
