@@ -30,7 +30,10 @@ type Config struct {
 	// Tokens supplies bearer tokens; nil sends no Authorization header.
 	Tokens TokenSource
 	// HTTPClient sends the requests; nil means a client tuned for the run
-	// (keep-alive, MaxIdleConnsPerHost = MaxInFlight, TLS verified).
+	// (keep-alive, MaxIdleConnsPerHost = MaxInFlight, TLS verified). When
+	// the client has no Jar, Run calls its Transport directly: redirects
+	// are not followed (a 3xx is reported as such) and RequestTimeout
+	// stands in for Client.Timeout.
 	HTTPClient *http.Client
 	// RequestTimeout bounds each attempt (default 30s).
 	RequestTimeout time.Duration

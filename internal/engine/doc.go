@@ -5,4 +5,33 @@
 // from a bounded worker pool through an HTTP client with OAuth2
 // client-credentials, retries and Retry-After, and reports one
 // report.Result per attempt.
+//
+// # Flow
+//
+// One scheduler goroutine takes events from the Source at their due times
+// (Start + At) and adds each to the open batch of its endpoint and lane
+// (Key % Lanes). A batch closes when the next event would exceed MaxEvents
+// or MaxBytes, when it is full, when its oldest event has lingered, or when
+// adding the event would reorder its key inside the body (AppendBatch groups
+// events by type). A closed batch gets its intended send time — its close
+// time on the schedule, pushed later by the rate limiters, whose slots are
+// reserved at that schedule time — and waits in its lane's bounded queue.
+// Each lane is one goroutine that sends one request at a time, so a key's
+// events reach the target in order and a lane paused by Retry-After holds
+// up only its own keys. When the target stalls, the queues fill, the
+// scheduler waits, and the delay shows as schedule lag (Sent − Intended).
+//
+// # Outcomes
+//
+// Every event taken from the Source ends in exactly one final outcome
+// reported through the Sink: Accepted, Rejected (named in the response's
+// errors, with the server's message), Failed (after the retries, or
+// cancelled in flight), or Unsent (the run stopped first; reported in
+// Attempt 0 Results). Retry outcomes in between are not final.
+//
+// # Stopping
+//
+// Cancelling Run's context stops taking events and starting requests;
+// in-flight requests get DrainTimeout to finish. Repeated 401/403 answers
+// or a refused token stop the run with an error wrapping ErrAuth.
 package engine

@@ -88,10 +88,15 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error
 	if r.hc == nil {
 		r.hc = newHTTPClient(cfg.Limits.MaxInFlight)
 		defer r.hc.CloseIdleConnections()
-		// Our own client follows no redirects and has no jar, so the
-		// transport can be called directly, skipping http.Client's
-		// per-request header copies.
+	}
+	if r.hc.Jar == nil {
+		// Without cookies, http.Client adds only redirects (unwanted for
+		// these POSTs) and a timeout (RequestTimeout does that), at the
+		// cost of per-request header copies: call the transport itself.
 		r.rt = r.hc.Transport
+		if r.rt == nil {
+			r.rt = http.DefaultTransport
+		}
 	}
 	r.pacer = newPacer(cfg.Limits, cfg.Batch.MaxEvents)
 	r.budget = budget{share: cfg.Retry.Budget, floor: int64(cfg.Retry.BudgetFloor)}
