@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
@@ -383,5 +384,27 @@ func TestLatencyOnErrors(t *testing.T) {
 	}
 	if st := h.srv.Stats(); st.Faults.Delayed != 2 || st.Faults.Errors["503"] != 1 || st.Endpoints["presence"].Throttled != 1 {
 		t.Errorf("faults %+v, presence %+v", st.Faults, st.Endpoints["presence"])
+	}
+}
+
+// TestResetOverHTTP2 checks the fallback where a connection cannot be
+// hijacked: the injected reset becomes a 502.
+func TestResetOverHTTP2(t *testing.T) {
+	srv, err := New(Config{ClientID: testClientID, ClientSecret: testClientSecret, Faults: Faults{ResetRate: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv)
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	h := &harness{t: t, srv: srv, ts: ts}
+	h.token = h.login(testClientID, testClientSecret)
+	r := h.post(events.Presence, readTestdata(t, "readme-presence.json"))
+	if r.status != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", r.status)
+	}
+	if st := srv.Stats(); st.Faults.Errors["502"] != 1 || st.Faults.Resets != 0 || st.Endpoints["presence"].FaultedEvents != 1 {
+		t.Errorf("faults %+v", st.Faults)
 	}
 }
