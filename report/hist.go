@@ -89,16 +89,16 @@ func decodeHist(s string) (*hdr.Histogram, error) {
 	return h, nil
 }
 
-// PercentilePoint is one point of a percentile plot: the latency in
+// percentilePoint is one point of a percentile plot: the latency in
 // milliseconds at a percentile.
-type PercentilePoint struct {
+type percentilePoint struct {
 	Percentile float64
 	Millis     float64
 }
 
 // percentileCurve samples h at percentiles from 0 to 99.99 spaced evenly on
 // the 1/(1−q) log scale HDR plots use.
-func percentileCurve(h *hdr.Histogram) []PercentilePoint {
+func percentileCurve(h *hdr.Histogram) []percentilePoint {
 	if h.TotalCount() == 0 {
 		return nil
 	}
@@ -107,9 +107,9 @@ func percentileCurve(h *hdr.Histogram) []PercentilePoint {
 		ps = append(ps, 100*(1-math.Pow(10, -x)))
 	}
 	vs := h.ValueAtPercentilesSlice(ps)
-	out := make([]PercentilePoint, len(ps))
+	out := make([]percentilePoint, len(ps))
 	for i := range ps {
-		out[i] = PercentilePoint{Percentile: ps[i], Millis: ms(vs[i])}
+		out[i] = percentilePoint{Percentile: ps[i], Millis: ms(vs[i])}
 	}
 	return out
 }
