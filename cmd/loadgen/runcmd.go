@@ -324,6 +324,10 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 	start := time.Now()
 	j.engine.Start = start
 	col := report.NewCollector(report.CollectorConfig{Start: start, Failures: failures})
+	// Events left unsent by a stop are written to failures.ndjson as they
+	// are settled, so the collector must know the reason before that.
+	stopWatch := context.AfterFunc(ctx, func() { col.Stopping(report.StopInterrupted) })
+	defer stopWatch()
 	pr := startProgress(ctx, stderr, f.quiet, j.planned, col)
 	sum, runErr := engine.Run(ctx, j.engine, src, col)
 	pr.stop(col)
