@@ -80,10 +80,12 @@ type Limits struct {
 	// and a lane has at most one request in flight, so more lanes mean more
 	// parallelism but, at low rates, smaller batches.
 	Lanes int
-	// LaneQueue is how many closed batches may wait per lane before the
-	// scheduler itself waits (default 2). It bounds memory when the target
-	// stalls; the wait then shows as schedule lag.
-	LaneQueue int
+	// Queued is how many closed batches may wait for their lanes, over
+	// all lanes, before the scheduler itself waits (default 4 per lane).
+	// It bounds memory when the target stalls (the wait then shows as
+	// schedule lag) while letting a lane paused by Retry-After fall behind
+	// without holding up the others.
+	Queued int
 }
 
 // RetryMode selects what happens to throttled or failed attempts.
@@ -169,7 +171,6 @@ func (cfg Config) withDefaults() (Config, error) {
 		defInt(&b.MaxBytes, events.MaxRequestBytes, "Batch.MaxBytes"),
 		defInt(&l.MaxInFlight, 64, "Limits.MaxInFlight"),
 		defInt(&l.Lanes, min(16, l.MaxInFlight), "Limits.Lanes"),
-		defInt(&l.LaneQueue, 2, "Limits.LaneQueue"),
 		defInt(&r.MaxAttempts, 5, "Retry.MaxAttempts"),
 		defInt(&r.BudgetFloor, 10, "Retry.BudgetFloor"),
 	} {
@@ -179,6 +180,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if l.Lanes == 0 { // MaxInFlight was 0 when Lanes' default was computed
 		l.Lanes = min(16, l.MaxInFlight)
+	}
+	if l.Queued < 0 {
+		return cfg, bad("Limits.Queued", l.Queued, "must not be negative")
+	}
+	if l.Queued == 0 {
+		l.Queued = 4 * l.Lanes * events.NumEndpoints
 	}
 	if l.Lanes > 4096 {
 		return cfg, bad("Limits.Lanes", l.Lanes, "at most 4096 (each lane is a goroutine)")

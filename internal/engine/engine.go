@@ -33,6 +33,7 @@ type run struct {
 	pacer  *pacer
 	budget budget
 	sem    chan struct{} // in-flight slots
+	queued chan struct{} // slots for closed batches waiting in lane queues
 
 	// stop ends the run: no more events are taken, no new attempt starts.
 	stop   context.Context
@@ -101,6 +102,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error
 	r.pacer = newPacer(cfg.Limits, cfg.Batch.MaxEvents)
 	r.budget = budget{share: cfg.Retry.Budget, floor: int64(cfg.Retry.BudgetFloor)}
 	r.sem = make(chan struct{}, cfg.Limits.MaxInFlight)
+	r.queued = make(chan struct{}, cfg.Limits.Queued)
 	r.pool.New = func() any { return &batch{} }
 	r.stop, r.stopFn = context.WithCancelCause(ctx)
 	defer r.stopFn(nil)
@@ -433,23 +435,28 @@ func checkEvent(ev *events.Timed, n uint64) error {
 }
 
 // dispatch closes b at the schedule time closed, reserves its slot under
-// the limits and queues it on its lane, waiting while the lane is full (the
-// back-pressure that turns into schedule lag). It reports false, and b as
-// Unsent, when the run stops first.
+// the limits and queues it on its lane, waiting while the queues are full
+// (the back-pressure that turns into schedule lag). It reports false, and b
+// as Unsent, when the run stops first.
 func (s *scheduler) dispatch(b *batch, closed time.Time) bool {
 	b.intended = s.r.pacer.slot(closed, b.ep, len(b.evs))
 	b.firstIntended = b.intended
 	s.r.batches.Add(1)
 	ch := s.lanes[b.ep][b.lane].ch
 	select {
-	case ch <- b:
-		return true
-	default:
+	case s.r.queued <- struct{}{}:
+	case <-s.r.stop.Done():
+		s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
+		s.r.pool.Put(b)
+		return false
 	}
+	// A lane's channel holds min(Queued, maxLaneBacklog) batches, so with
+	// a slot in hand this send blocks only for a lane that far behind.
 	select {
 	case ch <- b:
 		return true
 	case <-s.r.stop.Done():
+		<-s.r.queued
 		s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
 		s.r.pool.Put(b)
 		return false

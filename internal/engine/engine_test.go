@@ -119,7 +119,18 @@ func TestRunRetries(t *testing.T) {
 		accepted, rejected, failed int
 		minRequests                int
 		kind                       report.ErrorKind // expected on some Result
+		timeout                    time.Duration
 	}{
+		{
+			name: "timeout then ok",
+			hook: func(n int64, _ []fakeEvent) fakeResp {
+				if n == 1 {
+					return fakeResp{status: 202, hold: make(chan struct{})} // never answers
+				}
+				return fakeResp{status: 202}
+			},
+			accepted: 10, minRequests: 2, kind: report.ErrTimeout, timeout: 100 * time.Millisecond,
+		},
 		{
 			name: "429 then ok",
 			hook: func(n int64, _ []fakeEvent) fakeResp {
@@ -187,7 +198,7 @@ func TestRunRetries(t *testing.T) {
 			api, srv := newFakeAPI(t, func(n int64, _ events.Endpoint, evs []fakeEvent, _ *http.Request) fakeResp { return tc.hook(n, evs) })
 			sink := newLedgerSink(true)
 			cfg := Config{
-				Target: srv.URL, Unpaced: true, Limits: Limits{Lanes: 1},
+				Target: srv.URL, Unpaced: true, Limits: Limits{Lanes: 1}, RequestTimeout: tc.timeout,
 				Retry: RetryConfig{Mode: tc.mode, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: time.Second},
 			}
 			sum, err := Run(t.Context(), cfg, &sliceSource{evs: genEvents(10, 3, []events.Type{events.TypeUserPresence}, 0, 5)}, sink)
@@ -514,9 +525,9 @@ func TestRunBackPressure(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	// One lane, one event per batch, two queued: the scheduler may hold at
-	// most 1 in flight + 2 queued + 1 waiting to queue.
+	// most 1 in flight + 2 queued + 1 waiting for a queue slot.
 	cfg := Config{Target: srv.URL, Unpaced: true, DrainTimeout: time.Millisecond, Batch: BatchConfig{MaxEvents: 1},
-		Limits: Limits{Lanes: 1, MaxInFlight: 1, LaneQueue: 2}}
+		Limits: Limits{Lanes: 1, MaxInFlight: 1, Queued: 2}}
 	done := make(chan Summary)
 	go func() {
 		sum, _ := Run(ctx, cfg, &sliceSource{evs: genEvents(1000, 1, []events.Type{events.TypeUserPresence}, 0, 5)}, sink)
@@ -695,5 +706,56 @@ func TestRunDryRunIgnoresTheClock(t *testing.T) {
 	// linger give one batch per event per lane.
 	if sum.Batches != uint64(len(evs)) {
 		t.Errorf("%d batches, want %d", sum.Batches, len(evs))
+	}
+}
+
+func TestRetryAfterPausesOnlyItsLane(t *testing.T) {
+	// Two keys on different lanes; the first request of key A is throttled
+	// for 400 ms, and key B must keep flowing meanwhile.
+	keyA, keyB := "key-0", ""
+	for i := 1; keyB == ""; i++ {
+		if k := fmt.Sprintf("key-%d", i); events.KeyOf(k)%2 != events.KeyOf(keyA)%2 {
+			keyB = k
+		}
+	}
+	var throttledAt, retriedAt atomic.Int64
+	var bDuringPause atomic.Int64
+	_, srv := newFakeAPI(t, func(_ int64, _ events.Endpoint, evs []fakeEvent, _ *http.Request) fakeResp {
+		now := time.Now().UnixNano()
+		switch evs[0].ConversationID {
+		case keyA:
+			if throttledAt.CompareAndSwap(0, now) {
+				return fakeResp{status: 429, retryAfter: "0.4"}
+			}
+			retriedAt.CompareAndSwap(0, now)
+		case keyB:
+			if throttledAt.Load() != 0 && retriedAt.Load() == 0 {
+				bDuringPause.Add(1)
+			}
+		}
+		return fakeResp{status: 202}
+	})
+	var evs []events.Timed
+	for i := range 40 {
+		key := keyA
+		if i%2 == 1 {
+			key = keyB
+		}
+		evs = append(evs, testEvent(events.TypeUserPresence, i, key, i/2+1, time.Duration(i)*10*time.Millisecond, 5))
+	}
+	sink := newLedgerSink(false)
+	cfg := Config{Target: srv.URL, Batch: BatchConfig{MaxEvents: 1}, Limits: Limits{Lanes: 2}, Retry: RetryConfig{MaxRetryAfter: time.Second}}
+	sum, err := Run(t.Context(), cfg, &sliceSource{evs: evs}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := sink.check(t, sum); c[report.Accepted] != len(evs) {
+		t.Errorf("outcomes %v", c)
+	}
+	if pause := time.Duration(retriedAt.Load() - throttledAt.Load()); pause < 400*time.Millisecond {
+		t.Errorf("key A retried after %v, want ≥ 400ms", pause)
+	}
+	if n := bDuringPause.Load(); n < 10 {
+		t.Errorf("key B sent %d requests while key A's lane was paused, want ≥ 10", n)
 	}
 }

@@ -16,6 +16,10 @@ import (
 	"github.com/loadgen/loadgen/report"
 )
 
+// maxLaneBacklog caps one lane's queue, so that many lanes with a large
+// Queued do not preallocate huge channels.
+const maxLaneBacklog = 256
+
 // maxResponse caps how much of a response body is read; the rest is
 // discarded (and the connection not reused) rather than buffered.
 const maxResponse = 1 << 20
@@ -50,7 +54,7 @@ type lane struct {
 }
 
 func newLane(r *run, ep events.Endpoint, idx int) *lane {
-	l := &lane{r: r, ep: ep, idx: idx, ch: make(chan *batch, r.cfg.Limits.LaneQueue)}
+	l := &lane{r: r, ep: ep, idx: idx, ch: make(chan *batch, min(r.cfg.Limits.Queued, maxLaneBacklog))}
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
 	l.body.wg = &l.written
@@ -79,6 +83,7 @@ func (b *bodyReader) Close() error {
 
 func (l *lane) run() {
 	for b := range l.ch {
+		<-l.r.queued // the batch left the queue
 		l.process(b)
 		l.written.Wait()
 		l.r.pool.Put(b)
