@@ -10,7 +10,7 @@ type BatchEventResponse struct {
 type EventError struct {
 	EventID   string `json:"eventId,omitempty"`
 	Message   string `json:"message,omitempty"`
-	Retryable bool   `json:"retryable,omitempty"`
+	Retryable bool   `json:"retryable"`
 }
 
 // ErrorBody is the standard Genesys Cloud error body of 4xx/5xx responses.
