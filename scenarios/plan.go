@@ -137,10 +137,10 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	sp := geometric(t.Queue+t.User+t.Consult, t.Max)
 	segs := 1 + (t.Queue+t.User+t.Consult)*sp
 	tq, tu, te, tc := t.Queue*sp, t.User*sp, t.External*sp, t.Consult*sp
-	nr := (1 + tq) * unanswered // unanswered queue offers
+	nr := (1 + tq + tu) * unanswered // unanswered offers from queues and user transfers
 	c[events.TypeExternalEstablished] += nv
 	c[events.TypeIvrEstablished] += nv * v.IVR.Probability
-	c[events.TypeRoutingEstablished] += nv + done*tq
+	c[events.TypeRoutingEstablished] += nv + done*(tq+tu*pnr) // a failed user transfer goes back to a queue
 	c[events.TypeUserEstablished] += done * (segs + nr)
 	c[events.TypeCommunicationAnswered] += done * segs
 	c[events.TypeHoldUpdated] += done * segs * 2 * v.Hold.Probability
@@ -155,7 +155,7 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	c[events.TypeProgressConsultTransfer] += done * tc
 	c[events.TypeEndConsultTransfer] += done * tc
 	c[events.TypeCommunicationEnded] += nv*v.IVR.Probability + 2*nv*pab +
-		done*((1+tq)+segs+nr+1+te)
+		done*((1+tq+tu*pnr)+segs+nr+1+te)
 	c[events.TypeCommunicationDispositionApplied] += done * segs * v.Wrapup.Probability
 	// Routing status: Interacting per offer, Idle after each, NotResponding per unanswered.
 	c[events.TypeUserRoutingStatus] += done * (2*(segs+nr) + nr)
@@ -167,10 +167,10 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	spe := geometric(te2.Queue+te2.User, te2.Max)
 	segsE := 1 + (te2.Queue+te2.User)*spe
 	eq, eu := te2.Queue*spe, te2.User*spe
-	nrE := (1 + eq) * unanswered
+	nrE := (1 + eq + eu) * unanswered
 	c[events.TypeEmailExternalEstablished] += ne * ep
 	c[events.TypeEmailFlowEstablished] += ne * e.Flow.Probability
-	c[events.TypeEmailRoutingEstablished] += ne * ep * (1 + eq)
+	c[events.TypeEmailRoutingEstablished] += ne * ep * (1 + eq + eu*pnr)
 	c[events.TypeEmailUserEstablished] += ne * ep * (segsE + nrE)
 	c[events.TypeEmailCommunicationAnswered] += ne * ep * segsE
 	c[events.TypeEmailHoldUpdated] += ne * ep * segsE * 2 * e.Hold.Probability
@@ -180,7 +180,7 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	c[events.TypeEmailEndTransfer] += ne * ep * (eq + eu)
 	c[events.TypeEmailBeginTransmitting] += ne * ep * e.Reply.Probability
 	c[events.TypeEmailCommunicationSentMessage] += ne * ep * e.Reply.Probability
-	c[events.TypeEmailCommunicationEnded] += ne*e.Flow.Probability + ne*ep*((1+eq)+segsE+nrE+1)
+	c[events.TypeEmailCommunicationEnded] += ne*e.Flow.Probability + ne*ep*((1+eq+eu*pnr)+segsE+nrE+1)
 	c[events.TypeEmailCommunicationDispositionApplied] += ne * ep * segsE * e.Wrapup.Probability
 	c[events.TypeUserRoutingStatus] += ne * ep * (2*(segsE+nrE) + nrE)
 

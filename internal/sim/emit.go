@@ -335,17 +335,17 @@ func (s *Sim) progressTransfer(c *conv, cmd, dest string) {
 	s.emit(p)
 }
 
-func (s *Sim) endTransfer(c *conv, cmd string) {
+func (s *Sim) endTransfer(c *conv, cmd, final string) {
 	if c.email {
 		p := &s.p.eEndXfer
 		*p = events.EmailEndTransferEvent{EventID: s.newID(), EventDateTime: s.dt(), ConversationID: c.id,
-			CommandID: cmd, FinalState: "Completed", ObjectCommunicationID: c.cust}
+			CommandID: cmd, FinalState: final, ObjectCommunicationID: c.cust}
 		s.emit(p)
 		return
 	}
 	p := &s.p.endXfer
 	*p = events.EndTransferEvent{EventID: s.newID(), EventDateTime: s.dt(), ConversationID: c.id,
-		CommandID: cmd, FinalState: "Completed", ObjectCommunicationID: c.cust}
+		CommandID: cmd, FinalState: final, ObjectCommunicationID: c.cust}
 	s.emit(p)
 }
 

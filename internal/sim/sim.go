@@ -67,6 +67,7 @@ type conv struct {
 	consultAgent    int32
 	consultACW      bool
 	phone           string
+	cmd             string // user transfer waiting for its destination to answer
 	transfers       int
 	followUps       int
 	ani, dnis       string
@@ -527,7 +528,7 @@ func (s *Sim) agentIdle(i int32) {
 			break
 		}
 		if w.conv.state == sWaiting && w.conv.gen == w.gen {
-			s.offer(w.conv, i, w.conv.queue, true)
+			s.offer(w.conv, i, w.conv.queue)
 			return
 		}
 	}
@@ -652,7 +653,7 @@ func (s *Sim) queued(c *conv, mayAbandon bool) {
 
 func (s *Sim) route(c *conv) {
 	if i := s.popIdle(); i >= 0 {
-		s.offer(c, i, c.queue, true)
+		s.offer(c, i, c.queue)
 		return
 	}
 	s.setState(c, sWaiting)
@@ -670,8 +671,8 @@ func (s *Sim) abandon(c *conv) {
 }
 
 // offer alerts agent i with conversation c on a new agent leg invited by
-// invitedBy. Offers from a queue may go unanswered (NotResponding).
-func (s *Sim) offer(c *conv, i int32, invitedBy string, fromQueue bool) {
+// invitedBy. The alert may go unanswered (NotResponding).
+func (s *Sim) offer(c *conv, i int32, invitedBy string) {
 	a := &s.agents[i]
 	a.state = aAlerting
 	a.gen++
@@ -681,7 +682,7 @@ func (s *Sim) offer(c *conv, i int32, invitedBy string, fromQueue bool) {
 	s.userEstablished(c, a, c.agentLeg, invitedBy, c.acw)
 	s.routing(a, "Interacting")
 	s.setState(c, sAlerting)
-	if fromQueue && s.chance(s.sc.Agents.NotResponding.Probability) {
+	if s.chance(s.sc.Agents.NotResponding.Probability) {
 		s.schedule(s.now+s.sample(s.sc.Agents.NotResponding.Timeout), kNoAnswer, c, -1, c.gen)
 		return
 	}
@@ -711,9 +712,20 @@ func (s *Sim) noAnswer(c *conv) {
 	s.routing(a, "NotResponding")
 	s.schedule(s.now+s.sample(s.sc.Agents.NotResponding.Recovery), kRecover, nil, i, a.gen)
 	c.agent, c.agentLeg = -1, ""
-	// Straight back to routing; the queue leg is still open.
-	s.setState(c, sQueued)
-	s.schedule(s.now, kRoute, c, -1, c.gen)
+	if c.queue != "" {
+		// Offered from a queue: straight back to routing, the queue leg is still open.
+		s.setState(c, sQueued)
+		s.schedule(s.now, kRoute, c, -1, c.gen)
+		return
+	}
+	// A user transfer whose destination did not answer: the transfer fails
+	// and the customer goes back to a queue.
+	if c.cmd != "" {
+		s.endTransfer(c, c.cmd, "Failed")
+		c.cmd = ""
+	}
+	s.openQueue(c, c.cust, "")
+	s.queued(c, false)
 }
 
 func (s *Sim) answer(c *conv) {
@@ -722,6 +734,10 @@ func (s *Sim) answer(c *conv) {
 	if c.queue != "" {
 		s.ended(c, c.queue, "TransferACD")
 		c.queue = ""
+	}
+	if c.cmd != "" {
+		s.endTransfer(c, c.cmd, "Completed")
+		c.cmd = ""
 	}
 	s.setState(c, sTalking)
 	s.startSegment(c)
@@ -804,7 +820,7 @@ func (s *Sim) transferQueue(c *conv) {
 	s.openQueue(c, from, dest)
 	s.progressTransfer(c, cmd, c.queue)
 	s.ended(c, from, "TransferACD")
-	s.endTransfer(c, cmd)
+	s.endTransfer(c, cmd, "Completed")
 	c.transfers++
 	c.agent, c.agentLeg = -1, ""
 	s.release(fromAgent, c, from, acw)
@@ -812,7 +828,8 @@ func (s *Sim) transferQueue(c *conv) {
 }
 
 // transferUser is a blind transfer of the customer to an idle agent (to a
-// queue when nobody is idle).
+// queue when nobody is idle). The transfer ends when the destination
+// answers, or fails when its alert goes unanswered.
 func (s *Sim) transferUser(c *conv) {
 	b := s.popIdle()
 	if b < 0 {
@@ -822,10 +839,10 @@ func (s *Sim) transferUser(c *conv) {
 	cmd := s.newID()
 	from, fromAgent, acw := c.agentLeg, c.agent, c.acw
 	s.userTransfer(c, cmd, from, s.agents[b].id)
-	s.offer(c, b, from, false)
+	s.offer(c, b, from)
 	s.progressTransfer(c, cmd, c.agentLeg)
 	s.ended(c, from, "TransferUser")
-	s.endTransfer(c, cmd)
+	c.cmd = cmd // ends Completed when the destination answers, Failed if not
 	c.transfers++
 	s.release(fromAgent, c, from, acw)
 }
@@ -840,7 +857,7 @@ func (s *Sim) transferExternal(c *conv) {
 	s.phoneEstablished(c, from, num)
 	s.progressTransfer(c, cmd, c.phone)
 	s.ended(c, from, "Transfer")
-	s.endTransfer(c, cmd)
+	s.endTransfer(c, cmd, "Completed")
 	c.transfers++
 	c.agent, c.agentLeg = -1, ""
 	s.release(fromAgent, c, from, acw)

@@ -70,8 +70,21 @@ func TestAllEventsFollowTheLifeCycleRules(t *testing.T) {
 	}
 	ck := newChecker(sc.Agents.Presence.OnQueue)
 	var dtErrors int
+	// Values the life-cycles should reach, besides every event type.
+	want := map[string]int{
+		`"status":"Idle"`: 0, `"status":"Interacting"`: 0, `"status":"NotResponding"`: 0, `"status":"OffQueue"`: 0,
+		`"finalState":"Completed"`: 0, `"finalState":"Failed"`: 0,
+		`"presenceDefinitionId":"` + sc.Agents.Presence.Break + `"`: 0,
+		`"previousEmailId"`: 0, `"skillIds"`: 0, `"languageId"`: 0, `"code"`: 0,
+		`"disconnectType":"Self"`: 0, `"disconnectType":"Peer"`: 0, `"disconnectType":"TransferConsult"`: 0,
+	}
 	drain(t, sc, Options{Start: start}, func(ev events.Timed) {
 		ck.add(ev.Event)
+		for k := range want {
+			if bytes.Contains(ev.JSON, []byte(k)) {
+				want[k]++
+			}
+		}
 		want := events.AppendDateTime(nil, start.Add(ev.At))
 		if !bytes.Contains(ev.JSON, append([]byte(`"eventDateTime":`), want...)) {
 			dtErrors++
@@ -86,6 +99,11 @@ func TestAllEventsFollowTheLifeCycleRules(t *testing.T) {
 	for _, typ := range events.Types() {
 		if ck.types[typ] == 0 {
 			t.Errorf("no %s in all-events", typ)
+		}
+	}
+	for k, n := range want {
+		if n == 0 {
+			t.Errorf("no event with %s in all-events", k)
 		}
 	}
 }
