@@ -22,7 +22,8 @@ var (
 )
 
 // Config configures one Run. The zero value of every field means its
-// documented default, so a Config needs only Target.
+// documented default, so a Config needs only Target. Run takes a copy, so
+// one Config may serve several runs.
 type Config struct {
 	// Target is the base URL, e.g. http://127.0.0.1:8080 or
 	// https://api.mypurecloud.com. Request paths are appended to it.
@@ -54,7 +55,7 @@ type Config struct {
 	DryRun bool
 }
 
-// BatchConfig bounds one request body.
+// BatchConfig bounds one request body. It is a plain value.
 type BatchConfig struct {
 	// MaxEvents caps events per request (default and maximum 100).
 	MaxEvents int
@@ -66,6 +67,7 @@ type BatchConfig struct {
 }
 
 // Limits caps the offered load. Rates are per second; zero means no limit.
+// It is a plain value.
 type Limits struct {
 	// RequestsPerSecond limits requests over all endpoints.
 	RequestsPerSecond float64
@@ -111,7 +113,7 @@ func (m RetryMode) String() string {
 	return fmt.Sprintf("RetryMode(%d)", uint8(m))
 }
 
-// RetryConfig is the retry policy.
+// RetryConfig is the retry policy. It is a plain value.
 type RetryConfig struct {
 	Mode RetryMode
 	// MaxAttempts caps attempts per batch, the first included (default 5).

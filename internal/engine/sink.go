@@ -20,7 +20,7 @@ type Sink interface {
 	Add(r *report.Result)
 }
 
-// Summary tells how a run ended. Counts are events unless named otherwise;
+// Summary tells how a run ended; Run returns it by value. Counts are events unless named otherwise;
 // Generated == Accepted + Rejected + Failed + Unsent always holds.
 type Summary struct {
 	Start, End time.Time
