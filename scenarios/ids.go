@@ -40,18 +40,26 @@ func AppendUUID(buf []byte, hi, lo uint64) []byte {
 	const hexDigits = "0123456789abcdef"
 	hi = hi&^(0xf<<12) | 0x4<<12 // version 4
 	lo = lo&^(0x3<<62) | 0x2<<62 // RFC 4122 variant
-	var raw [16]byte
-	for i := range 8 {
-		raw[i] = byte(hi >> (56 - 8*i))
-		raw[8+i] = byte(lo >> (56 - 8*i))
-	}
-	for i, c := range raw {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			buf = append(buf, '-')
+	var b [36]byte
+	// Positions of the 32 hex digits in the 8-4-4-4-12 form.
+	i := 0
+	for shift := 60; shift >= 0; shift -= 4 {
+		if i == 8 || i == 13 {
+			b[i] = '-'
+			i++
 		}
-		buf = append(buf, hexDigits[c>>4], hexDigits[c&0xf])
+		b[i] = hexDigits[hi>>uint(shift)&0xf]
+		i++
 	}
-	return buf
+	for shift := 60; shift >= 0; shift -= 4 {
+		if i == 18 || i == 23 {
+			b[i] = '-'
+			i++
+		}
+		b[i] = hexDigits[lo>>uint(shift)&0xf]
+		i++
+	}
+	return append(buf, b[:]...)
 }
 
 // Resolve returns the ids of the set: the given ones, or Count generated

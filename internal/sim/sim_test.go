@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -344,6 +345,44 @@ func TestDurationOverrideAndPlanned(t *testing.T) {
 	for i := range planned {
 		if planned[i] == 0 {
 			t.Errorf("Planned()[%s] = 0 (got %d events)", events.Endpoint(i), got[i])
+		}
+	}
+}
+
+// TestRealIDs: with the ids of a real org, events carry those ids and no
+// generated ones.
+func TestRealIDs(t *testing.T) {
+	users := []string{"f05c7a9e-1b3d-4f62-8d4a-7e9c2b5a1f36", "0b6f2d4e-8a1c-4f3e-9d27-4c5a8e1b7f60", "5d3a9c1f-2e7b-4d64-8f0a-b6c4e2d1a983"}
+	queue := "1a7e3c5b-9d2f-4b8a-a6c1-0f4e8d2b7c95"
+	source := "e8b1f4a2-5c7d-4e3b-9a60-3c2d7f9e1b08"
+	sc := parse(t, `
+name: org
+duration: 20s
+timeScale: 20
+source: {sourceId: `+source+`}
+agents: {ids: [`+strings.Join(users, ", ")+`]}
+queues: {ids: [`+queue+`]}
+wrapUpCodes: {ids: [3f8e1a6c-7d2b-4c95-a0e4-6b1d9f3c2a57]}
+arrivals: {rate: 0.5}
+voice: {talk: 30s}
+`)
+	re := regexp.MustCompile(`"(userId|agentId|queueId|destinationQueueId|sourceId|code)":"([^"]+)"`)
+	allowed := map[string]bool{queue: true, source: true, "3f8e1a6c-7d2b-4c95-a0e4-6b1d9f3c2a57": true}
+	for _, u := range users {
+		allowed[u] = true
+	}
+	seen := map[string]bool{}
+	drain(t, sc, Options{Start: start}, func(ev events.Timed) {
+		for _, m := range re.FindAllSubmatch(ev.JSON, -1) {
+			if !allowed[string(m[2])] {
+				t.Fatalf("%s %s is not one of the scenario's ids: %s", m[1], m[2], ev.JSON)
+			}
+			seen[string(m[2])] = true
+		}
+	})
+	for id := range allowed {
+		if !seen[id] {
+			t.Errorf("id %s never used", id)
 		}
 	}
 }
