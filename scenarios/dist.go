@@ -85,3 +85,36 @@ func (d Dist) Sample(r *rand.Rand) time.Duration {
 	}
 	return time.Duration(v)
 }
+
+// CDF returns the probability that a sample is at most t.
+func (d Dist) CDF(t time.Duration) float64 {
+	if d.Max > 0 && t >= d.Max {
+		return 1
+	}
+	x := float64(t)
+	switch d.Kind {
+	case Uniform:
+		if d.Max == d.Min {
+			return step(t >= d.Min)
+		}
+		return math.Max(0, math.Min(1, (x-float64(d.Min))/float64(d.Max-d.Min)))
+	case Exponential:
+		return math.Max(0, 1-math.Exp(-x/float64(d.Mean)))
+	case Lognormal:
+		if x <= 0 {
+			return 0
+		}
+		m, s := float64(d.Mean), float64(d.Stddev)
+		sigma2 := math.Log1p(s * s / (m * m))
+		mu := math.Log(m) - sigma2/2
+		return 0.5 * math.Erfc(-(math.Log(x)-mu)/math.Sqrt(2*sigma2))
+	}
+	return step(t >= d.Value)
+}
+
+func step(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

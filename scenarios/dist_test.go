@@ -38,6 +38,17 @@ func TestDistSample(t *testing.T) {
 			if diff := math.Abs(float64(mean - tc.wantMean)); diff > 0.03*float64(tc.wantMean) {
 				t.Errorf("mean %s, want %s ± 3%%", mean, tc.wantMean)
 			}
+			// CDF agrees with the samples at the mean.
+			r = rand.New(rand.NewPCG(3, 4))
+			below := 0
+			for range n {
+				if tc.d.Sample(r) <= tc.wantMean {
+					below++
+				}
+			}
+			if got, want := float64(below)/n, tc.d.CDF(tc.wantMean); math.Abs(got-want) > 0.02 {
+				t.Errorf("%.3f of samples are at most the mean, CDF says %.3f", got, want)
+			}
 			if tc.d.Max == 0 && tc.d.MeanValue() != tc.wantMean {
 				t.Errorf("MeanValue %s, want %s", tc.d.MeanValue(), tc.wantMean)
 			}

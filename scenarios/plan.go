@@ -118,6 +118,7 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	n := s.Arrivals.Expected(s.Duration)
 	nv := n * s.Mix.VoiceShare()
 	ne := n - nv
+	sec := func(d Dist) float64 { return d.MeanValue().Seconds() }
 	pnr := s.Agents.NotResponding.Probability
 	unanswered := 0.0
 	if pnr < 1 {
@@ -138,6 +139,13 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	segs := 1 + (t.Queue+t.User+t.Consult)*sp
 	tq, tu, te, tc := t.Queue*sp, t.User*sp, t.External*sp, t.Consult*sp
 	nr := (1 + tq + tu) * unanswered // unanswered offers from queues and user transfers
+	// Conversations still going when the run ends send only part of their events.
+	life := v.IVR.Probability*sec(v.IVR.Duration) + sec(v.QueueWait) + sec(v.Alerting) +
+		segs*(sec(v.Talk)+v.Hold.Probability*sec(v.Hold.Duration))
+	// Most events come early (establish, route, answer), the rest at the
+	// end, so count them as spread over the first half of the life.
+	nv *= s.within(0, life/2)
+	done *= s.within(0, life/2)
 	c[events.TypeExternalEstablished] += nv
 	c[events.TypeIvrEstablished] += nv * v.IVR.Probability
 	c[events.TypeRoutingEstablished] += nv + done*(tq+tu*pnr) // a failed user transfer goes back to a queue
@@ -162,14 +170,18 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 
 	// Email.
 	e := s.Email
-	ep := 1 + e.FollowUp.Probability // routing episodes per email conversation
 	te2 := e.Transfers
 	spe := geometric(te2.Queue+te2.User, te2.Max)
 	segsE := 1 + (te2.Queue+te2.User)*spe
 	eq, eu := te2.Queue*spe, te2.User*spe
+	episode := sec(e.QueueWait) + sec(e.Alerting) + segsE*(sec(e.Handle)+e.Hold.Probability*sec(e.Hold.Duration)) +
+		e.Reply.Probability*sec(e.Reply.Duration)
+	first := e.Flow.Probability*sec(e.Flow.Duration) + episode
+	// Routing episodes per email conversation that fall inside the run.
+	ep := s.within(0, first/2) + e.FollowUp.Probability*s.within(first+sec(e.FollowUp.Duration), episode/2)
 	nrE := (1 + eq + eu) * unanswered
 	c[events.TypeEmailExternalEstablished] += ne * ep
-	c[events.TypeEmailFlowEstablished] += ne * e.Flow.Probability
+	c[events.TypeEmailFlowEstablished] += ne * e.Flow.Probability * s.within(0, first/2)
 	c[events.TypeEmailRoutingEstablished] += ne * ep * (1 + eq + eu*pnr)
 	c[events.TypeEmailUserEstablished] += ne * ep * (segsE + nrE)
 	c[events.TypeEmailCommunicationAnswered] += ne * ep * segsE
@@ -180,7 +192,7 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	c[events.TypeEmailEndTransfer] += ne * ep * (eq + eu)
 	c[events.TypeEmailBeginTransmitting] += ne * ep * e.Reply.Probability
 	c[events.TypeEmailCommunicationSentMessage] += ne * ep * e.Reply.Probability
-	c[events.TypeEmailCommunicationEnded] += ne*e.Flow.Probability + ne*ep*((1+eq+eu*pnr)+segsE+nrE+1)
+	c[events.TypeEmailCommunicationEnded] += ne*e.Flow.Probability*s.within(0, first/2) + ne*ep*((1+eq+eu*pnr)+segsE+nrE+1)
 	c[events.TypeEmailCommunicationDispositionApplied] += ne * ep * segsE * e.Wrapup.Probability
 	c[events.TypeUserRoutingStatus] += ne * ep * (2*(segsE+nrE) + nrE)
 
@@ -194,8 +206,19 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 	}
 	c[events.TypeUserPresence] += logins
 	c[events.TypeUserRoutingStatus] += logins
-	if cycle := (a.Breaks.Every.MeanValue() + a.Breaks.Length.MeanValue()).Seconds(); a.Breaks.Every.MeanValue() > 0 && cycle > 0 {
-		b := logins * scen / cycle * 2 // start and end of each break
+	if every := sec(a.Breaks.Every); every > 0 {
+		// A break comes after every (on queue), lasts length, and so on: a
+		// renewal process, started at each agent's log-in.
+		length := sec(a.Breaks.Length)
+		onShift := scen - math.Min(a.LoginSpread.Seconds(), scen)/2
+		starts := func(t float64) float64 {
+			if t <= 0 {
+				return 0
+			}
+			first := a.Breaks.Every.CDF(time.Duration(t * float64(time.Second)))
+			return first + math.Max(0, t-every-length)/(every+length)
+		}
+		b := logins * (starts(onShift) + starts(onShift-length))
 		c[events.TypeUserPresence] += b
 		c[events.TypeUserRoutingStatus] += b
 	}
@@ -204,6 +227,33 @@ func (s *Scenario) Counts() [events.NumTypes]float64 {
 		c[events.TypeUserRoutingStatus] += logins
 	}
 	return c
+}
+
+// within returns the fraction of a conversation's events that fall inside
+// the run, averaged over the arrival process, for events spread evenly
+// from start to start+life after the arrival (scenario seconds).
+func (s *Scenario) within(start, life float64) float64 {
+	d := s.Duration.Seconds() * s.TimeScale // in scenario seconds
+	const steps = 200
+	var num, den float64
+	for i := range steps {
+		f := (float64(i) + 0.5) / steps
+		r := s.Arrivals.RateAt(time.Duration(f * float64(s.Duration)))
+		left := d*(1-f) - start // scenario time left after the conversation's first event
+		frac := 0.0
+		switch {
+		case life <= 0 && left >= 0:
+			frac = 1
+		case life > 0:
+			frac = math.Max(0, math.Min(1, left/life))
+		}
+		num += r * frac
+		den += r
+	}
+	if den == 0 {
+		return 1
+	}
+	return num / den
 }
 
 // Plan computes the expected traffic and checks it against the platform

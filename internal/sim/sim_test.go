@@ -256,7 +256,7 @@ func TestFaultsBreakChosenEvents(t *testing.T) {
 
 // TestPlanPredictsTheSimulation keeps Scenario.Plan and TypicalSize honest.
 func TestPlanPredictsTheSimulation(t *testing.T) {
-	for _, name := range []string{"default.yaml", "all-events.yaml", "email-heavy.yaml"} {
+	for _, name := range []string{"default.yaml", "all-events.yaml", "email-heavy.yaml", "contact-center-peak.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			sc := embedded(t, name)
 			sc.Duration = max(sc.Duration, 2*time.Minute) // more samples, steadier averages
