@@ -3,8 +3,14 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"math"
 	"regexp"
 	"runtime"
@@ -17,6 +23,8 @@ import (
 )
 
 var start = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 func embedded(t testing.TB, name string) *scenarios.Scenario {
 	t.Helper()
@@ -157,6 +165,37 @@ func TestDeterministic(t *testing.T) {
 	other.Seed++
 	if c := collect(&other, Options{Start: start}); bytes.Equal(a, c) {
 		t.Error("a different seed gives the same stream")
+	}
+}
+
+// TestStreamGolden pins the default scenario's stream: its first events in
+// full and a digest of all of them. A change here changes every capture
+// and regression baseline, so it must be deliberate (-update).
+func TestStreamGolden(t *testing.T) {
+	var head bytes.Buffer
+	h := sha256.New()
+	n := 0
+	drain(t, embedded(t, "default.yaml"), Options{Start: start}, func(ev events.Timed) {
+		line := fmt.Sprintf("%s %s %s\n", ev.At, ev.Type, ev.JSON)
+		h.Write([]byte(line))
+		if n < 12 {
+			head.WriteString(line)
+		}
+		n++
+	})
+	got := fmt.Sprintf("%d events, sha256 %s\n%s", n, hex.EncodeToString(h.Sum(nil)), head.String())
+	golden := filepath.Join("testdata", "TestStreamGolden.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("the default stream changed (run with -update if that is intended):\ngot:\n%s\nwant:\n%s", got, want)
 	}
 }
 
