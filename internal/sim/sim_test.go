@@ -18,9 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgen/loadgen/internal/engine"
 	"github.com/loadgen/loadgen/internal/events"
 	"github.com/loadgen/loadgen/scenarios"
 )
+
+// Sim is an engine.Source (checked here, so the package itself need not
+// import the engine).
+var _ engine.Source = (*Sim)(nil)
 
 var start = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
 
