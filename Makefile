@@ -4,6 +4,8 @@
 GO       ?= go
 BIN      ?= bin/loadgen
 FUZZTIME ?= 30s
+# make test also runs every fuzz target briefly, beyond its seed corpus.
+FUZZTIME_SHORT ?= 3s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build run test lint fmt fmt-check vet bench fuzz clean generate
@@ -17,6 +19,7 @@ run: build
 	./$(BIN) run
 
 test: vet fmt-check
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
 	$(GO) test -race -count=1 ./...
 
 vet:
@@ -40,7 +43,7 @@ bench:
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg || exit 1; \
 	  done; \
 	done
 
