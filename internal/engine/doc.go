@@ -17,8 +17,10 @@
 // time on the schedule, pushed later by the rate limiters, whose slots are
 // reserved at that schedule time — and waits in its lane's bounded queue.
 // Each lane is one goroutine that sends one request at a time, so a key's
-// events reach the target in order and a lane paused by Retry-After holds
-// up only its own keys. When the target stalls, the queues fill, the
+// events reach each endpoint in order and a lane paused by Retry-After holds
+// up only its own keys. (Order across endpoints is not kept: they are
+// separate APIs. An event resent after a retryable per-event error does
+// arrive after the events of its batch that were taken the first time.) When the target stalls, the queues fill, the
 // scheduler waits, and the delay shows as schedule lag (Sent − Intended).
 //
 // # Outcomes

@@ -82,6 +82,11 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error
 			r.urls[ep] = u
 		}
 		if err := preflight(ctx, cfg); err != nil {
+			if ctx.Err() != nil {
+				// Stopped while checking: a normal stop, not a bad target.
+				now := time.Now()
+				return Summary{Start: now, End: now, Cause: context.Cause(ctx)}, nil
+			}
 			return Summary{}, fmt.Errorf("engine: %w", err)
 		}
 	}

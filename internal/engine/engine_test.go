@@ -759,3 +759,23 @@ func TestRetryAfterPausesOnlyItsLane(t *testing.T) {
 		t.Errorf("key B sent %d requests while key A's lane was paused, want ≥ 10", n)
 	}
 }
+
+func TestRunCancelledDuringPreflight(t *testing.T) {
+	var fetches atomic.Int64
+	mux := http.NewServeMux()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	stop := errors.New("interrupted")
+	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		r.ParseForm() // the server notices a gone client only once the body is read
+		cancel(stop)  // the user gives up while the token is on its way
+		<-r.Context().Done()
+	})
+	srv := newLoopback(t, mux)
+	sink := newLedgerSink(false)
+	sum, err := Run(ctx, Config{Target: srv.URL, Tokens: NewClientCredentials(srv.URL, "id", "secret", nil)},
+		&sliceSource{evs: genEvents(5, 1, []events.Type{events.TypeUserPresence}, 0, 5)}, sink)
+	if err != nil || !errors.Is(sum.Cause, stop) || sum.Generated != 0 {
+		t.Errorf("got err %v, cause %v, generated %d; want a clean stop with the cause", err, sum.Cause, sum.Generated)
+	}
+}
