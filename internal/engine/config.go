@@ -41,6 +41,9 @@ type Config struct {
 	// Start anchors the schedule: an event is due at Start + At (zero: the
 	// moment Run finishes its preflight).
 	Start time.Time
+	// SkipPreflight skips Run's check of the target, for a caller that ran
+	// Preflight itself before fixing Start.
+	SkipPreflight bool
 	// Unpaced ignores At and sends as fast as the limits allow (--speed
 	// max); an attempt's intended time is when a worker takes the batch.
 	Unpaced bool

@@ -779,3 +779,37 @@ func TestRunCancelledDuringPreflight(t *testing.T) {
 		t.Errorf("got err %v, cause %v, generated %d; want a clean stop with the cause", err, sum.Cause, sum.Generated)
 	}
 }
+
+func TestPreflightThenRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	if err := Preflight(t.Context(), Config{Target: closed}); !errors.Is(err, ErrUnreachable) {
+		t.Errorf("Preflight(closed port) = %v, want ErrUnreachable", err)
+	}
+	if err := Preflight(t.Context(), Config{Target: "nope"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("Preflight(bad target) = %v, want ErrConfig", err)
+	}
+	api, srv := newFakeAPI(t, nil)
+	cfg := Config{Target: srv.URL, Batch: BatchConfig{MaxEvents: 1}}
+	if err := Preflight(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	// Anchored after the check: the first event is due now, not in the past.
+	cfg.Start, cfg.SkipPreflight = time.Now(), true
+	sink := newLedgerSink(true)
+	sum, err := Run(t.Context(), cfg, &sliceSource{evs: genEvents(3, 1, []events.Type{events.TypeUserPresence}, 20*time.Millisecond, 5)}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.check(t, sum)
+	if api.totalAccepted() != 3 || !sum.Start.Equal(cfg.Start) {
+		t.Errorf("accepted %d, Summary.Start %v want %v", api.totalAccepted(), sum.Start, cfg.Start)
+	}
+	if got := sink.results[0].Intended; !got.Equal(cfg.Start) {
+		t.Errorf("first intended %v, want the anchor %v", got, cfg.Start)
+	}
+}
