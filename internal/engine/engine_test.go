@@ -813,3 +813,38 @@ func TestPreflightThenRun(t *testing.T) {
 		t.Errorf("first intended %v, want the anchor %v", got, cfg.Start)
 	}
 }
+
+func TestRunOpenLoopShowsLag(t *testing.T) {
+	// The target takes 20 ms per request and one request may be in flight;
+	// events are due every 5 ms. Intended times must keep the schedule's
+	// 5 ms spacing (open loop) while the lag grows.
+	_, srv := newFakeAPI(t, func(int64, events.Endpoint, []fakeEvent, *http.Request) fakeResp {
+		ch := make(chan struct{})
+		time.AfterFunc(20*time.Millisecond, func() { close(ch) })
+		return fakeResp{status: 202, hold: ch}
+	})
+	sink := newLedgerSink(true)
+	cfg := Config{Target: srv.URL, Batch: BatchConfig{MaxEvents: 1}, Limits: Limits{Lanes: 1, MaxInFlight: 1}}
+	sum, err := Run(t.Context(), cfg, &sliceSource{evs: genEvents(20, 1, []events.Type{events.TypeUserPresence}, 5*time.Millisecond, 5)}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.check(t, sum)
+	rs := sink.results
+	if len(rs) != 20 {
+		t.Fatalf("%d results, want 20", len(rs))
+	}
+	for i := 1; i < len(rs); i++ {
+		if d := rs[i].Intended.Sub(rs[i-1].Intended); d != 5*time.Millisecond {
+			t.Fatalf("intended gap %d = %v, want the schedule's 5ms", i, d)
+		}
+	}
+	// 20 requests of ≥ 20 ms each against a 100 ms schedule: the last one
+	// starts ≥ 19·15 ms late.
+	if lag := rs[19].Sent.Sub(rs[19].Intended); lag < 250*time.Millisecond {
+		t.Errorf("last request lag %v, want ≥ 250ms", lag)
+	}
+	if lat := rs[19].Done.Sub(rs[19].Intended); lat < rs[19].Done.Sub(rs[19].Sent)+250*time.Millisecond {
+		t.Errorf("latency from intended %v does not include the lag", lat)
+	}
+}
