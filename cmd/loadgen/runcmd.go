@@ -321,6 +321,18 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 		src = recorder.Tee(src, rec)
 	}
 
+	// Dial the target and fetch a token before anchoring the schedule, so
+	// neither counts as schedule lag of the first events.
+	if !f.dryRun {
+		if err := engine.Preflight(ctx, j.engine); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "loadgen: interrupted before the run started")
+				return exitFailed
+			}
+			return fail(stderr, err)
+		}
+		j.engine.SkipPreflight = true
+	}
 	start := time.Now()
 	j.engine.Start = start
 	col := report.NewCollector(report.CollectorConfig{Start: start, Failures: failures})
