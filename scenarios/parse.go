@@ -700,6 +700,7 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) {
 	}
 	if s.Source.SourceID == "" {
 		s.Source.SourceID = GeneratedID(s.Seed, KindSource, 0)
+		s.Source.generated = true
 	}
 }
 

@@ -60,6 +60,18 @@ type Source struct {
 	// InteractionPrefix starts every interactionId, the external
 	// platform's native id of a conversation ("prefix" + a number).
 	InteractionPrefix string
+	// generated is true when SourceID came from the seed, so SetSeed
+	// can derive it again.
+	generated bool
+}
+
+// SetSeed replaces the scenario's seed (loadgen run --seed), deriving again
+// every id that came from the old one.
+func (s *Scenario) SetSeed(seed int64) {
+	s.Seed = seed
+	if s.Source.generated {
+		s.Source.SourceID = GeneratedID(seed, KindSource, 0)
+	}
 }
 
 // IDs is a set of Genesys ids: either given (real ids of an org) or

@@ -467,7 +467,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seedSet := false
 	fs.Visit(func(fl *flag.Flag) { seedSet = seedSet || fl.Name == "seed" })
 	if seedSet {
-		scn.Seed = *seed
+		scn.SetSeed(*seed)
 	}
 	shardIndex, shardCount, err := parseShard(f.shard)
 	if err != nil {
