@@ -57,7 +57,7 @@ func TestValidate(t *testing.T) {
 		stderr     string // exact first line when it starts with the temp dir, else a substring
 		exactError bool
 	}{
-		{"built-in default", []string{"validate"}, exitOK, "scenario default: 30s, 12 agents", "", false},
+		{"built-in default", []string{"validate"}, exitOK, "scenario default: 30s, 30 agents", "", false},
 		{"unknown key", []string{"validate", bad}, exitUsage, "", bad + `:3:1: agnets: unknown key "agnets"`, false},
 		{"negative rate", []string{"validate", negative}, exitUsage, "", negative + ":4:9: arrivals.rate: negative rate -1\n", true},
 		{"missing file", []string{"validate", filepath.Join(dir, "nope.yaml")}, exitUsage, "", "no such file", false},
