@@ -319,6 +319,24 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 			return fail(stderr, usageError{fmt.Errorf("--record: %w", err)})
 		}
 		src = recorder.Tee(src, rec)
+		// Flush whole lines every quarter second, so a process killed
+		// mid-run (a second signal) leaves nearly all of its capture.
+		flushDone := make(chan struct{})
+		defer close(flushDone)
+		go func() {
+			t := time.NewTicker(250 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-flushDone:
+					return
+				case <-t.C:
+					if rec.Flush() != nil {
+						return // closed, or a sticky write error Close will report
+					}
+				}
+			}
+		}()
 	}
 
 	// Dial the target and fetch a token before anchoring the schedule, so

@@ -128,3 +128,58 @@ func TestSignalDrainsAndWritesEverything(t *testing.T) {
 		t.Errorf("stderr does not say it is stopping:\n%s", stderr.String())
 	}
 }
+
+// TestSecondSignalExitsAtOnce: while a stalled target holds the drain, a
+// second SIGINT ends the process at once, and the capture it leaves reads
+// cleanly up to its last whole line.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	// From 2 s in, the target answers for 1 ms in every 2 s: drains crawl.
+	url, srv := startMock(t, mock.Config{Faults: mock.Faults{Stall: mock.Stall{Every: 2 * time.Second, For: 1999 * time.Millisecond}}})
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "capture.ndjson")
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "run", "--quiet", "--target", url, "--out", filepath.Join(dir, "out"), "--record", capture, "--duration", "60s", "--drain", "30s")
+	cmd.Stderr = &stderr
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, 30*time.Second, "the stall to hold a request", func() bool { return srv.Stats().Faults.Stalls > 0 })
+	cmd.Process.Signal(syscall.SIGINT)
+	waitFor(t, 10*time.Second, "the first signal to be taken", func() bool { return strings.Contains(stderr.String(), "stopping") })
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("a second SIGINT did not end loadgen within 5 s\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitFailed {
+		t.Errorf("exit %d after a second signal, want %d", code, exitFailed)
+	}
+	rd, err := recorder.Open(capture, recorder.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	n := 0
+	for {
+		_, err := rd.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("capture after a hard exit, event %d: %v", n+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("the capture holds no event")
+	}
+}
