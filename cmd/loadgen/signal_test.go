@@ -52,9 +52,9 @@ func TestSignalDrainsAndWritesEverything(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	capture := filepath.Join(dir, "capture.ndjson.gz")
-	var stderr bytes.Buffer
+	stderr := newServeOutput() // safe to read while the process writes
 	cmd := exec.Command(bin, "run", "--quiet", "--target", url, "--out", out, "--record", capture, "--duration", "60s")
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	cmd.Stdout = io.Discard
 	cmd.Env = os.Environ()
 	if err := cmd.Start(); err != nil {
@@ -141,9 +141,9 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	capture := filepath.Join(dir, "capture.ndjson")
-	var stderr bytes.Buffer
+	stderr := newServeOutput() // safe to read while the process writes
 	cmd := exec.Command(bin, "run", "--quiet", "--target", url, "--out", filepath.Join(dir, "out"), "--record", capture, "--duration", "60s", "--drain", "30s")
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	cmd.Env = os.Environ()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
