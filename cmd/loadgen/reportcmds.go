@@ -13,33 +13,6 @@ import (
 	"github.com/loadgen/loadgen/report"
 )
 
-// reportStrings is a repeatable string flag.
-type reportStrings []string
-
-func (s *reportStrings) String() string     { return strings.Join(*s, ", ") }
-func (s *reportStrings) Set(v string) error { *s = append(*s, v); return nil }
-
-// reportParse parses flags that may come before, between or after the
-// positional arguments (loadgen report RUN.json --junit FILE) and returns
-// the positional ones.
-func reportParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // reportFlagExit maps a flag parse error to an exit code: -h is not an error.
 func reportFlagExit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
@@ -75,7 +48,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "usage: loadgen report RUN.json [--html FILE] [--junit FILE] [--text]\n\nWith no flag: prints the text summary and writes report.html beside RUN.json.")
 		fs.PrintDefaults()
 	}
-	pos, err := reportParse(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return reportFlagExit(err)
 	}
@@ -120,14 +93,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("loadgen compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	tol := fs.String("tolerance", "10%", "allowed change in the bad direction before a metric regresses")
-	var overrides reportStrings
+	var overrides stringList
 	fs.Var(&overrides, "tolerance-metric", "per-metric tolerance `METRIC=TOL`, e.g. p99=20% or conversations.errors.rate=0 (repeatable); metrics: "+strings.Join(report.CompareMetricNames(), ", "))
 	markdown := fs.Bool("markdown", false, "print a Markdown table for a pull-request comment")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: loadgen compare BASE.json HEAD.json [--tolerance 10%] [--tolerance-metric p99=20%]... [--markdown]")
 		fs.PrintDefaults()
 	}
-	pos, err := reportParse(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return reportFlagExit(err)
 	}
@@ -203,7 +176,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("loadgen merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "output `DIR` for the merged run.json and report.html (required)")
-	var exprs reportStrings
+	var exprs stringList
 	fs.Var(&exprs, "threshold", "threshold `EXPR` to evaluate on the merged run, e.g. 'conversations.p99 < 500ms' (repeatable)")
 	junit := fs.Bool("junit", false, "also write junit.xml")
 	quiet := fs.Bool("quiet", false, "do not print the text summary")
@@ -211,7 +184,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "usage: loadgen merge -o DIR RUN.json... [--threshold EXPR]... [--junit] [--quiet]")
 		fs.PrintDefaults()
 	}
-	pos, err := reportParse(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return reportFlagExit(err)
 	}

@@ -101,7 +101,9 @@ func newFlagSet(name string, stderr io.Writer, usageLine string) *flag.FlagSet {
 	return fs
 }
 
-// parseArgs parses flags that may stand before or after positional arguments.
+// parseArgs parses flags that may stand before, between or after the
+// positional arguments (loadgen report RUN.json --junit FILE) and returns the
+// positional ones; "--" ends the flags.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
@@ -111,6 +113,9 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = fs.Args()
 		if len(args) == 0 {
 			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
