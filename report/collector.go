@@ -308,6 +308,8 @@ type Meta struct {
 	// Generator carries the process figures (CPUSeconds, MaxRSSBytes; see
 	// ProcessUsage); Finish fills in the schedule-lag fields.
 	Generator Generator
+	// Replay is copied into Run.Replay.
+	Replay *ReplayInfo
 }
 
 // Finish builds the Run. It must be called once, after the last Add. It
@@ -334,6 +336,7 @@ func (c *Collector) Finish(meta Meta) (*Run, error) {
 		EventTypes: make(map[string]*Ledger),
 		Warnings:   append([]string(nil), meta.Warnings...),
 		Generator:  meta.Generator,
+		Replay:     meta.Replay,
 	}
 	if n := c.badEps.Load(); n > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d results named an unknown endpoint and were ignored", n))

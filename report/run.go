@@ -34,6 +34,28 @@ type Run struct {
 	Thresholds    []ThresholdResult         `json:"thresholds"`
 	Generator     Generator                 `json:"generator"`
 	Warnings      []string                  `json:"warnings,omitempty"`
+	// Replay describes the capture a replay ran from; nil for simulated
+	// runs. Its fidelity is the scheduleLag: actual send time against the
+	// capture's offsets (divided by the speed).
+	Replay *ReplayInfo `json:"replay,omitempty"`
+}
+
+// ReplayInfo is what a replay was made of and how its input read.
+type ReplayInfo struct {
+	Capture string `json:"capture"`
+	// Speed is the factor offsets were divided by; 0 means as fast as
+	// possible (--speed max).
+	Speed      float64 `json:"speed"`
+	From       string  `json:"from,omitempty"`
+	To         string  `json:"to,omitempty"`
+	Loop       int     `json:"loop"`
+	RewriteIDs bool    `json:"rewriteIds"`
+	ShiftTime  bool    `json:"shiftTime"`
+	// SkippedLines counts malformed lines passed over under --skip-bad.
+	SkippedLines int `json:"skippedLines"`
+	// Truncated is true when the capture ended in a torn line (a writer
+	// that was killed); the events before it were replayed.
+	Truncated bool `json:"truncated"`
 }
 
 // Info identifies a run.

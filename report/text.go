@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/loadgen/loadgen/internal/events"
@@ -55,6 +56,17 @@ func WriteText(w io.Writer, r *Run) error {
 				break
 			}
 			p("  %8d  %-13s %-8s %s\n", g.Count, g.Endpoint, g.Outcome, g.Reason)
+		}
+	}
+	if rp := r.Replay; rp != nil {
+		speed := "max"
+		if rp.Speed > 0 {
+			speed = strconv.FormatFloat(rp.Speed, 'g', -1, 64) + "x"
+		}
+		p("\nreplay of %s at %s, loop %d, rewrite ids %v, shift time %v; %d bad lines skipped; schedule lag p99 %.3f ms against the capture's offsets\n",
+			rp.Capture, speed, rp.Loop, rp.RewriteIDs, rp.ShiftTime, rp.SkippedLines, r.Totals.ScheduleLag.P99)
+		if rp.Truncated {
+			p("warning: the capture ends in a torn line; the events before it were replayed\n")
 		}
 	}
 	for _, wn := range r.Warnings {

@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,6 +177,33 @@ func TestRecordThenReplay(t *testing.T) {
 			t.Errorf("rewritten replay: %d sequence violations: %+v", st.SequenceViolations.Total, st.SequenceViolations)
 		}
 		checkAgreesWithMock(t, readRun(t, out), st)
+	})
+
+	t.Run("bad line", func(t *testing.T) {
+		raw, err := os.ReadFile(capture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(raw), "\n")
+		bad := filepath.Join(dir, "bad.ndjson")
+		// Line 3 of the file becomes garbage.
+		lines = append(lines[:2], append([]string{"{not json\n"}, lines[2:]...)...)
+		os.WriteFile(bad, []byte(strings.Join(lines, "")), 0o644)
+		url, _, _ := startTappedMock(t)
+		res := runCmd(t, "replay", bad, "--speed", "max", "--quiet", "--target", url, "--out", filepath.Join(dir, "bad1"))
+		if res.code != exitUsage || !strings.Contains(res.stderr, "bad.ndjson:3") {
+			t.Errorf("bad line: exit %d, want 2 naming bad.ndjson:3\n%s", res.code, res.stderr)
+		}
+		out := filepath.Join(dir, "bad2")
+		res = runCmd(t, "replay", bad, "--skip-bad", "--speed", "max", "--quiet", "--target", url, "--out", out)
+		if res.code != exitOK {
+			t.Fatalf("--skip-bad: exit %d\n%s", res.code, res.stderr)
+		}
+		r := readRun(t, out)
+		if r.Replay == nil || r.Replay.SkippedLines != 1 || r.Totals.Events.Accepted != int64(len(recorded)) {
+			t.Errorf("--skip-bad: replay %+v, accepted %d, want 1 skipped line and %d accepted", r.Replay, r.Totals.Events.Accepted, len(recorded))
+		}
+		checkLedger(t, r)
 	})
 
 	t.Run("speed 4 takes a quarter of the time", func(t *testing.T) {

@@ -144,6 +144,10 @@ type job struct {
 	thresholds []report.Threshold
 	planned    [events.NumEndpoints]int
 	header     recorder.Header
+	// replay and reader are set for loadgen replay: what run.json says of
+	// the capture, and the reader whose skipped lines it counts.
+	replay *report.ReplayInfo
+	reader *recorder.Reader
 }
 
 // target is where a run sends, with its credentials.
@@ -388,6 +392,10 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 	}
 	j.meta.Generator.CPUSeconds, j.meta.Generator.MaxRSSBytes = report.ProcessUsage()
 	j.meta.Thresholds = j.thresholds
+	if j.replay != nil {
+		j.replay.SkippedLines, j.replay.Truncated = j.reader.Skipped(), j.reader.Truncated()
+		j.meta.Replay = j.replay
+	}
 
 	run, ledgerErr := col.Finish(j.meta)
 	if run == nil {
@@ -590,6 +598,11 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			Scenario: "replay:" + filepath.Base(pos[0]), ScenarioHash: h.ScenarioHash, Seed: h.Seed,
 			ShardIndex: shardIndex, ShardCount: shardCount,
 		},
+		replay: &report.ReplayInfo{
+			Capture: pos[0], Speed: replaySpeed(sp), Loop: *loop, RewriteIDs: *rewrite, ShiftTime: *shift,
+			From: durString(*from), To: durString(*to),
+		},
+		reader: rd,
 		header: recorder.Header{Source: "replay", Scenario: h.Scenario, ScenarioHash: h.ScenarioHash, Seed: h.Seed},
 	}
 	return execute(ctx, &f, j, stdout, stderr)
@@ -654,4 +667,19 @@ func engineConfig(s *scenarios.Scenario, f *sendFlags) (engine.Config, error) {
 		return c, usagef("--retry %q: want client or measure", f.retryMode)
 	}
 	return c, nil
+}
+
+// replaySpeed is the speed as run.json records it: 0 for max.
+func replaySpeed(sp float64) float64 {
+	if math.IsInf(sp, 1) {
+		return 0
+	}
+	return sp
+}
+
+func durString(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }
