@@ -296,6 +296,7 @@ type scheduler struct {
 	r      *run
 	lanes  [][]*lane
 	open   [][]*batch
+	aff    []*affinity // per endpoint
 	linger lingerQueue
 	start  time.Time
 	timer  *time.Timer
@@ -308,10 +309,30 @@ func newScheduler(r *run, lanes [][]*lane, start time.Time) *scheduler {
 	s := &scheduler{r: r, lanes: lanes, start: start, timer: time.NewTimer(time.Hour)}
 	s.timer.Stop()
 	s.open = make([][]*batch, len(lanes))
+	s.aff = make([]*affinity, len(lanes))
 	for i := range s.open {
 		s.open[i] = make([]*batch, len(lanes[i]))
+		s.aff[i] = newAffinity(lanes[i])
 	}
 	return s
+}
+
+// closeBatch takes b out of the open batches, because it lingered or not;
+// dispatch or settle it next.
+func (s *scheduler) closeBatch(b *batch, lingered bool) {
+	s.open[b.ep][b.lane] = nil
+	s.aff[b.ep].closed(b.lane, lingered)
+}
+
+// openBatch opens a batch on lane ln of ep, due at due.
+func (s *scheduler) openBatch(ep events.Endpoint, ln int, due time.Time) *batch {
+	s.seq++
+	b := s.r.getBatch(ep, ln, s.seq)
+	b.opened = due
+	s.open[ep][ln] = b
+	s.aff[ep].opened(ln)
+	s.linger.push(b)
+	return b
 }
 
 func (s *scheduler) isOpen(b *batch, seq uint64) bool {
@@ -331,7 +352,6 @@ func (s *scheduler) wait(t time.Time) bool {
 // taken is either in a lane's queue or already reported.
 func (s *scheduler) loop(src Source) {
 	r, cfg := s.r, &s.r.cfg
-	nlanes := uint64(cfg.Limits.Lanes)
 	// A dry run batches on the same schedule as a real run but does not
 	// wait for it, so it checks an hour-long scenario in seconds.
 	waits := !cfg.Unpaced && !cfg.DryRun
@@ -382,7 +402,7 @@ func (s *scheduler) loop(src Source) {
 				break
 			}
 			s.linger.pop()
-			s.open[b.ep][b.lane] = nil
+			s.closeBatch(b, true)
 			if !s.dispatch(b, deadline) {
 				stopped = true
 				break
@@ -396,31 +416,8 @@ func (s *scheduler) loop(src Source) {
 			break
 		}
 		cur = due
-		ep := ev.Type.Endpoint()
-		ln := int(ev.Key % nlanes)
-		b := s.open[ep][ln]
-		if b != nil && !b.fits(&ev.Event, cfg.Batch.MaxEvents, cfg.Batch.MaxBytes) {
-			s.open[ep][ln] = nil
-			if !s.dispatch(b, due) {
-				s.unsentEvent(ev)
-				stopped = true
-				break
-			}
-			b = nil
-		}
-		if b == nil {
-			s.seq++
-			b = r.getBatch(ep, ln, s.seq)
-			b.opened = due
-			s.open[ep][ln] = b
-			s.linger.push(b)
-		}
-		b.add(&ev.Event)
-		if len(b.evs) >= cfg.Batch.MaxEvents {
-			s.open[ep][ln] = nil
-			if !s.dispatch(b, due) {
-				stopped = true
-			}
+		if !s.place(ev, due) {
+			stopped = true
 		}
 	}
 	// The source is done or the run stopped: flush or give up what is open.
@@ -428,11 +425,11 @@ func (s *scheduler) loop(src Source) {
 		cur = time.Now()
 	}
 	for ep := range s.open {
-		for ln, b := range s.open[ep] {
+		for _, b := range s.open[ep] {
 			if b == nil {
 				continue
 			}
-			s.open[ep][ln] = nil
+			s.closeBatch(b, true)
 			if stopped || r.stop.Err() != nil {
 				s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
 				s.r.pool.Put(b)
@@ -443,6 +440,46 @@ func (s *scheduler) loop(src Source) {
 			}
 		}
 	}
+}
+
+// place adds ev, due at due, to a batch: the open batch of the lane its
+// key is bound to, or else of its endpoint's fill lane. It reports false,
+// with ev reported Unsent, when the run stopped while a batch it closed
+// waited for a queue slot.
+func (s *scheduler) place(t *events.Timed, due time.Time) bool {
+	cfg := &s.r.cfg
+	ev := &t.Event
+	ep := ev.Type.Endpoint()
+	a := s.aff[ep]
+	was, n := a.lookup(ev.Key)
+	ln := was
+	if ln < 0 {
+		ln = a.fillLane()
+	}
+	b := s.open[ep][ln]
+	for b != nil && !b.fits(ev, cfg.Batch.MaxEvents, cfg.Batch.MaxBytes) {
+		s.closeBatch(b, false)
+		if !s.dispatch(b, due) {
+			s.unsentEvent(t)
+			return false
+		}
+		b = nil
+		if was < 0 {
+			// Any lane will do: another may have an open batch with room.
+			ln = a.fillLane()
+			b = s.open[ep][ln]
+		}
+	}
+	if b == nil {
+		b = s.openBatch(ep, ln, due)
+	}
+	b.add(ev)
+	a.bind(ev.Key, ln, was, n)
+	if len(b.evs) >= cfg.Batch.MaxEvents {
+		s.closeBatch(b, false)
+		return s.dispatch(b, due)
+	}
+	return true
 }
 
 // checkEvent rejects an event the batcher cannot carry, naming it by its
@@ -469,7 +506,16 @@ func (s *scheduler) dispatch(b *batch, closed time.Time) bool {
 	b.intended = s.r.pacer.slot(closed, b.ep, len(b.evs))
 	b.firstIntended = b.intended
 	s.r.batches.Add(1)
-	ch := s.lanes[b.ep][b.lane].ch
+	l := s.lanes[b.ep][b.lane]
+	if s.r.cfg.DryRun {
+		// Checked here, at once: a dry run models a target that answers
+		// in no time, and its batching does not depend on goroutines.
+		s.r.dryRun(&s.res, b)
+		s.r.pool.Put(b)
+		l.finished.Add(1)
+		return true
+	}
+	ch := l.ch
 	select {
 	case s.r.queued <- struct{}{}:
 	case <-s.r.stop.Done():

@@ -28,8 +28,8 @@ var (
 	jsonHeader = []string{"application/json"}
 )
 
-// lane sends one endpoint's batches for one slice of keys, one request at a
-// time, so events of a key reach the target in order. Its buffers are
+// lane sends one endpoint's batches, one request at a time, so the events
+// of a key bound to it (see affinity) reach the target in order. Its buffers are
 // reused for every attempt; it is used by its own goroutine only.
 type lane struct {
 	r   *run
@@ -47,6 +47,10 @@ type lane struct {
 	// the bytes again.
 	body    bodyReader
 	written sync.WaitGroup
+
+	// finished counts the batches this lane has carried to final outcomes,
+	// in queue order; the scheduler reads it to free key bindings.
+	finished atomic.Uint64
 
 	token      string
 	authHeader []string
@@ -87,6 +91,8 @@ func (l *lane) run() {
 		l.process(b)
 		l.written.Wait()
 		l.r.pool.Put(b)
+		// Its events are final: their keys may move to another lane.
+		l.finished.Add(1)
 	}
 }
 
@@ -112,16 +118,12 @@ type verdict struct {
 // process carries b to a final outcome for every event.
 func (l *lane) process(b *batch) {
 	r, cfg := l.r, &l.r.cfg
-	if cfg.Unpaced || cfg.DryRun {
+	if cfg.Unpaced {
 		if now := time.Now(); now.After(b.intended) {
 			b.intended, b.firstIntended = now, now
 		}
 	}
 	b.encode()
-	if cfg.DryRun {
-		l.dryRun(b)
-		return
-	}
 	attempt, tries := 0, 0
 	authResent := false
 	for {
@@ -329,19 +331,23 @@ func (l *lane) abandon(b *batch, attempts int) {
 	l.r.settle(&l.res, b, report.Failed, report.ErrCanceled, "run stopped before the retry was sent")
 }
 
-// dryRun checks b as a real send would and reports it Unsent.
-func (l *lane) dryRun(b *batch) {
-	cfg := &l.r.cfg
+// dryRun checks b as a real send would and reports it Unsent, using res.
+func (r *run) dryRun(res *report.Result, b *batch) {
+	cfg := &r.cfg
+	if now := time.Now(); now.After(b.intended) {
+		b.intended, b.firstIntended = now, now
+	}
+	b.encode()
 	if len(b.body) != b.size {
-		l.r.settle(&l.res, b, report.Failed, report.ErrStatus, fmt.Sprintf("internal: body is %d bytes, batcher counted %d", len(b.body), b.size))
+		r.settle(res, b, report.Failed, report.ErrStatus, fmt.Sprintf("internal: body is %d bytes, batcher counted %d", len(b.body), b.size))
 		return
 	}
 	if len(b.evs) > cfg.Batch.MaxEvents || len(b.body) > cfg.Batch.MaxBytes {
-		l.r.settle(&l.res, b, report.Failed, report.ErrStatus,
+		r.settle(res, b, report.Failed, report.ErrStatus,
 			fmt.Sprintf("batch of %d events and %d bytes exceeds the limits (%d events, %d bytes)", len(b.evs), len(b.body), cfg.Batch.MaxEvents, cfg.Batch.MaxBytes))
 		return
 	}
-	l.r.settle(&l.res, b, report.Unsent, report.ErrNone, "dry run")
+	r.settle(res, b, report.Unsent, report.ErrNone, "dry run")
 }
 
 // attempt sends b once and fills l.res, leaving the event outcomes to the
