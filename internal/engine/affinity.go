@@ -1,18 +1,25 @@
 package engine
 
+// maxChain caps the open batches of one lane. A lane keeps more than one
+// open when an event cannot join the first without reordering its key
+// (AppendBatch groups events by type): it waits in a later batch of the
+// same lane instead of closing the first one for everybody.
+const maxChain = 4
+
 // affinity binds one endpoint's keys to lanes while they have events
 // outstanding there (in an open batch, queued, in flight or waiting for a
 // retry), and picks the lane for keys that have none: the endpoint's fill
 // lane. At low rates every event of the endpoint then shares one open
-// batch; at high rates, when the fill lane's batch closes while that lane
+// batch; at high rates, when the fill lane's batch fills up while that lane
 // is busy, the next fill lane is an idle one, so the lanes still work in
-// parallel. A key's events are thus only ever outstanding on one lane,
-// which sends them one request at a time: per-key order holds.
+// parallel. A key's events are only ever outstanding on one lane, which
+// sends its batches one request at a time in the order they were opened:
+// per-key order holds.
 //
 // It is owned by the scheduler goroutine. The lanes publish only how many
-// batches they have finished (lane.finished), in their queue order, so a
-// binding (lane, batch number) is outstanding while that number exceeds
-// the lane's finished count, with no lock on the per-event path.
+// batches they have finished (lane.finished), in queue order, so a binding
+// (lane, batch number) is outstanding while the number exceeds the lane's
+// finished count, with no lock on the per-event path.
 type affinity struct {
 	bound map[uint64]binding
 	lanes []laneState
@@ -20,7 +27,8 @@ type affinity struct {
 	free  [][]uint64 // spare key lists
 }
 
-// binding ties a key to the n-th batch opened on a lane (from 1).
+// binding ties a key to the n-th batch opened on a lane (from 1), the
+// latest holding one of its events.
 type binding struct {
 	n    uint64
 	lane int32
@@ -29,11 +37,13 @@ type binding struct {
 // laneState is the scheduler's view of one lane.
 type laneState struct {
 	l      *lane
-	opened uint64 // batches opened on the lane; the open one is number opened
-	isOpen bool
-	// lingered: the last batch closed by linger rather than by size.
+	opened uint64 // batches opened on the lane; numbers go 1, 2, …
+	// open holds the lane's open batches in the order they will be sent;
+	// keys[i] lists the keys whose binding names open[i].
+	open []*batch
+	keys [][]uint64
+	// lingered: the last batch closed by linger rather than by filling up.
 	lingered bool
-	keys   []uint64 // keys whose binding names the open batch
 	// pending holds the key lists of dispatched batches, oldest first, until
 	// the lane finishes them and their bindings can be dropped.
 	pending []batchKeys
@@ -48,7 +58,7 @@ type batchKeys struct {
 func newAffinity(lanes []*lane) *affinity {
 	a := &affinity{bound: make(map[uint64]binding, 256), lanes: make([]laneState, len(lanes))}
 	for i, l := range lanes {
-		a.lanes[i].l = l
+		a.lanes[i] = laneState{l: l, open: make([]*batch, 0, maxChain), keys: make([][]uint64, 0, maxChain)}
 	}
 	return a
 }
@@ -66,11 +76,7 @@ func (a *affinity) lookup(k uint64) (int, uint64) {
 // backlog is how many of a lane's dispatched batches are not finished.
 func (a *affinity) backlog(i int) uint64 {
 	ls := &a.lanes[i]
-	d := ls.opened
-	if ls.isOpen {
-		d--
-	}
-	return d - ls.l.finished.Load()
+	return ls.opened - uint64(len(ls.open)) - ls.l.finished.Load()
 }
 
 // fillLane returns the lane for an event whose key is not bound: the fill
@@ -87,7 +93,7 @@ func (a *affinity) backlog(i int) uint64 {
 // behind (a second batch outstanding) or batches fill up, the fill lane
 // moves to an idle one.
 func (a *affinity) fillLane() int {
-	if ls := &a.lanes[a.fill]; ls.isOpen || (ls.lingered && a.backlog(a.fill) <= 1) {
+	if ls := &a.lanes[a.fill]; len(ls.open) > 0 || (ls.lingered && a.backlog(a.fill) <= 1) {
 		return a.fill
 	}
 	n := len(a.lanes)
@@ -98,7 +104,7 @@ func (a *affinity) fillLane() int {
 			j -= n
 		}
 		score := 2 * a.backlog(j)
-		if !a.lanes[j].isOpen {
+		if len(a.lanes[j].open) == 0 {
 			score++
 		}
 		if score < bestScore {
@@ -112,35 +118,43 @@ func (a *affinity) fillLane() int {
 	return best
 }
 
-// opened records that lane i opened a batch and drops the bindings of the
-// batches the lanes have finished since the last call, so the map holds
-// only keys with recent events.
-func (a *affinity) opened(i int) {
+// opened appends b, just opened, to lane i's open batches and numbers it.
+// It also drops the bindings of the batches the lanes have finished since
+// the last call, so the map holds only keys with recent events.
+func (a *affinity) opened(i int, b *batch) {
 	ls := &a.lanes[i]
 	ls.opened++
-	ls.isOpen = true
-	if ls.keys == nil {
-		ls.keys = a.newKeys()
-	}
+	b.n = ls.opened
+	ls.open = append(ls.open, b)
+	ls.keys = append(ls.keys, a.newKeys())
 	a.reap()
 }
 
-// bind records that k's event joined lane i's open batch; was and n are
+// bind records that k's event joined lane i's open batch j; was and n are
 // what lookup returned for k.
-func (a *affinity) bind(k uint64, i, was int, n uint64) {
+func (a *affinity) bind(k uint64, i, j, was int, n uint64) {
 	ls := &a.lanes[i]
-	if was == i && n == ls.opened {
+	bn := ls.open[j].n
+	if was == i && n == bn {
 		return // already bound to this batch
 	}
-	a.bound[k] = binding{n: ls.opened, lane: int32(i)}
-	ls.keys = append(ls.keys, k)
+	a.bound[k] = binding{n: bn, lane: int32(i)}
+	ls.keys[j] = append(ls.keys[j], k)
 }
 
-// closed records that lane i's open batch was closed (dispatched or
-// settled), by linger or not: its keys wait for the lane to finish it.
-func (a *affinity) closed(i int, lingered bool) {
+// closeHead takes lane i's first open batch out of the open ones, closed
+// by linger or not, and returns it: its keys wait for the lane to finish it.
+func (a *affinity) closeHead(i int, lingered bool) *batch {
 	ls := &a.lanes[i]
-	ls.isOpen, ls.lingered = false, lingered
+	b, keys := ls.open[0], ls.keys[0]
+	m := copy(ls.open, ls.open[1:])
+	ls.open[m] = nil
+	ls.open = ls.open[:m]
+	copy(ls.keys, ls.keys[1:])
+	ls.keys[m] = nil
+	ls.keys = ls.keys[:m]
+	ls.lingered = lingered
+
 	if ls.head > 0 && ls.head == len(ls.pending) {
 		ls.pending, ls.head = ls.pending[:0], 0
 	} else if ls.head > 64 && ls.head > len(ls.pending)/2 {
@@ -148,8 +162,8 @@ func (a *affinity) closed(i int, lingered bool) {
 		clear(ls.pending[m:])
 		ls.pending, ls.head = ls.pending[:m], 0
 	}
-	ls.pending = append(ls.pending, batchKeys{n: ls.opened, keys: ls.keys})
-	ls.keys = nil
+	ls.pending = append(ls.pending, batchKeys{n: b.n, keys: keys})
+	return b
 }
 
 // reap drops the bindings of finished batches.

@@ -12,8 +12,11 @@ type batch struct {
 	ep   events.Endpoint
 	lane int
 	seq  uint64 // the batch number; also tells a reused batch from its past self
-	evs  []events.Event
-	size int // body bytes AppendBatch will write for evs
+	n    uint64 // the batch number within its lane (see affinity)
+	// isOpen: the scheduler still adds events to it.
+	isOpen bool
+	evs    []events.Event
+	size   int // body bytes AppendBatch will write for evs
 
 	// pos[t] is 1 + the index of type t's array in the body, 0 if absent.
 	pos    [events.NumTypes]int8

@@ -295,8 +295,7 @@ func (r *run) getBatch(ep events.Endpoint, lane int, seq uint64) *batch {
 type scheduler struct {
 	r      *run
 	lanes  [][]*lane
-	open   [][]*batch
-	aff    []*affinity // per endpoint
+	aff    []*affinity // per endpoint; holds the open batches
 	linger lingerQueue
 	start  time.Time
 	timer  *time.Timer
@@ -308,35 +307,45 @@ type scheduler struct {
 func newScheduler(r *run, lanes [][]*lane, start time.Time) *scheduler {
 	s := &scheduler{r: r, lanes: lanes, start: start, timer: time.NewTimer(time.Hour)}
 	s.timer.Stop()
-	s.open = make([][]*batch, len(lanes))
 	s.aff = make([]*affinity, len(lanes))
-	for i := range s.open {
-		s.open[i] = make([]*batch, len(lanes[i]))
+	for i := range s.aff {
 		s.aff[i] = newAffinity(lanes[i])
 	}
 	return s
 }
 
-// closeBatch takes b out of the open batches, because it lingered or not;
-// dispatch or settle it next.
-func (s *scheduler) closeBatch(b *batch, lingered bool) {
-	s.open[b.ep][b.lane] = nil
-	s.aff[b.ep].closed(b.lane, lingered)
-}
-
-// openBatch opens a batch on lane ln of ep, due at due.
+// openBatch opens a batch at the end of lane ln's open batches, due at due.
 func (s *scheduler) openBatch(ep events.Endpoint, ln int, due time.Time) *batch {
 	s.seq++
 	b := s.r.getBatch(ep, ln, s.seq)
 	b.opened = due
-	s.open[ep][ln] = b
-	s.aff[ep].opened(ln)
+	b.isOpen = true
+	s.aff[ep].opened(ln, b)
 	s.linger.push(b)
 	return b
 }
 
-func (s *scheduler) isOpen(b *batch, seq uint64) bool {
-	return b.seq == seq && s.open[b.ep][b.lane] == b
+// closeThrough closes b and the open batches before it on its lane, in
+// order, at the schedule time closed, and dispatches them. It reports
+// false when the run stopped first (the batches are then reported Unsent).
+func (s *scheduler) closeThrough(b *batch, lingered bool, closed time.Time) bool {
+	a := s.aff[b.ep]
+	ok := true
+	for b.isOpen {
+		h := a.closeHead(b.lane, lingered)
+		h.isOpen = false
+		if !ok {
+			s.r.settle(&s.res, h, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
+			s.r.pool.Put(h)
+			continue
+		}
+		ok = s.dispatch(h, closed)
+	}
+	return ok
+}
+
+func isOpen(b *batch, seq uint64) bool {
+	return b.seq == seq && b.isOpen
 }
 
 // wait blocks until t (less the lookahead) or the stop, reporting false
@@ -389,7 +398,7 @@ func (s *scheduler) loop(src Source) {
 		}
 		// Close, in deadline order, the batches whose linger ends first.
 		for {
-			b := s.linger.peek(s.isOpen)
+			b := s.linger.peek(isOpen)
 			if b == nil {
 				break
 			}
@@ -402,8 +411,7 @@ func (s *scheduler) loop(src Source) {
 				break
 			}
 			s.linger.pop()
-			s.closeBatch(b, true)
-			if !s.dispatch(b, deadline) {
+			if !s.closeThrough(b, true, deadline) {
 				stopped = true
 				break
 			}
@@ -424,28 +432,30 @@ func (s *scheduler) loop(src Source) {
 	if cfg.Unpaced || cur.IsZero() {
 		cur = time.Now()
 	}
-	for ep := range s.open {
-		for _, b := range s.open[ep] {
-			if b == nil {
-				continue
-			}
-			s.closeBatch(b, true)
-			if stopped || r.stop.Err() != nil {
-				s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
-				s.r.pool.Put(b)
-				continue
-			}
-			if !s.dispatch(b, cur) {
-				stopped = true
+	for _, a := range s.aff {
+		for ln := range a.lanes {
+			ls := &a.lanes[ln]
+			for len(ls.open) > 0 {
+				b := a.closeHead(ln, true)
+				b.isOpen = false
+				if stopped || r.stop.Err() != nil {
+					s.r.settle(&s.res, b, report.Unsent, report.ErrCanceled, "run stopped before the batch was sent")
+					s.r.pool.Put(b)
+					continue
+				}
+				if !s.dispatch(b, cur) {
+					stopped = true
+				}
 			}
 		}
 	}
 }
 
-// place adds ev, due at due, to a batch: the open batch of the lane its
-// key is bound to, or else of its endpoint's fill lane. It reports false,
-// with ev reported Unsent, when the run stopped while a batch it closed
-// waited for a queue slot.
+// place adds ev, due at due, to a batch of the lane its key is bound to,
+// or else of its endpoint's fill lane: the first open batch that takes it
+// without reordering its key, or a new one. It reports false, with ev
+// reported Unsent, when the run stopped while a batch it closed waited
+// for a queue slot.
 func (s *scheduler) place(t *events.Timed, due time.Time) bool {
 	cfg := &s.r.cfg
 	ev := &t.Event
@@ -456,28 +466,30 @@ func (s *scheduler) place(t *events.Timed, due time.Time) bool {
 	if ln < 0 {
 		ln = a.fillLane()
 	}
-	b := s.open[ep][ln]
-	for b != nil && !b.fits(ev, cfg.Batch.MaxEvents, cfg.Batch.MaxBytes) {
-		s.closeBatch(b, false)
-		if !s.dispatch(b, due) {
-			s.unsentEvent(t)
-			return false
-		}
-		b = nil
-		if was < 0 {
-			// Any lane will do: another may have an open batch with room.
-			ln = a.fillLane()
-			b = s.open[ep][ln]
+	ls := &a.lanes[ln]
+	j := -1
+	for i, o := range ls.open {
+		// A bound key's events go to its latest batch or a later one.
+		if o.n >= n && o.fits(ev, cfg.Batch.MaxEvents, cfg.Batch.MaxBytes) {
+			j = i
+			break
 		}
 	}
-	if b == nil {
-		b = s.openBatch(ep, ln, due)
+	if j < 0 {
+		if len(ls.open) == maxChain {
+			if !s.closeThrough(ls.open[0], false, due) {
+				s.unsentEvent(t)
+				return false
+			}
+		}
+		s.openBatch(ep, ln, due)
+		j = len(ls.open) - 1
 	}
+	b := ls.open[j]
 	b.add(ev)
-	a.bind(ev.Key, ln, was, n)
+	a.bind(ev.Key, ln, j, was, n)
 	if len(b.evs) >= cfg.Batch.MaxEvents {
-		s.closeBatch(b, false)
-		return s.dispatch(b, due)
+		return s.closeThrough(b, false, due)
 	}
 	return true
 }
