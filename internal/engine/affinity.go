@@ -24,7 +24,9 @@ type affinity struct {
 	bound map[uint64]binding
 	lanes []laneState
 	fill  int
-	free  [][]uint64 // spare key lists
+	// refill: a batch of the fill lane closed full; choose again.
+	refill bool
+	free   [][]uint64 // spare key lists
 }
 
 // binding ties a key to the n-th batch opened on a lane (from 1), the
@@ -42,8 +44,6 @@ type laneState struct {
 	// keys[i] lists the keys whose binding names open[i].
 	open []*batch
 	keys [][]uint64
-	// lingered: the last batch closed by linger rather than by filling up.
-	lingered bool
 	// pending holds the key lists of dispatched batches, oldest first, until
 	// the lane finishes them and their bindings can be dropped.
 	pending []batchKeys
@@ -80,22 +80,21 @@ func (a *affinity) backlog(i int) uint64 {
 }
 
 // fillLane returns the lane for an event whose key is not bound: the fill
-// lane while it has an open batch, or while its last batch closed by
-// linger and is all it has outstanding; else the least busy lane,
+// lane, unless a batch of it closed full (the rate is high) or it has more
+// than one batch outstanding (it falls behind); then the least busy lane,
 // preferring one that already has an open batch (of bound keys) and then
 // the current fill lane.
 //
-// A batch closed by linger means the endpoint gets fewer than MaxEvents
-// per Linger, which one lane carries as long as a request (pacing wait
-// included) takes less than Linger; moving on at once would instead split
-// the endpoint's events between the new fill lane and the keys still bound
-// to the old one, for as long as those keys stay active. When a lane falls
-// behind (a second batch outstanding) or batches fill up, the fill lane
-// moves to an idle one.
+// A batch closed by linger keeps the fill lane: the endpoint gets fewer
+// than MaxEvents per Linger, which one lane carries as long as a request
+// (pacing wait included) takes less than Linger. Moving on at once would
+// instead split the endpoint's events between the new fill lane and the
+// keys still bound to the old one, for as long as those keys stay active.
 func (a *affinity) fillLane() int {
-	if ls := &a.lanes[a.fill]; len(ls.open) > 0 || (ls.lingered && a.backlog(a.fill) <= 1) {
+	if !a.refill && a.backlog(a.fill) <= 1 {
 		return a.fill
 	}
+	a.refill = false
 	n := len(a.lanes)
 	best, bestScore := a.fill, ^uint64(0)
 	for i := range n {
@@ -153,7 +152,9 @@ func (a *affinity) closeHead(i int, lingered bool) *batch {
 	copy(ls.keys, ls.keys[1:])
 	ls.keys[m] = nil
 	ls.keys = ls.keys[:m]
-	ls.lingered = lingered
+	if i == a.fill && !lingered {
+		a.refill = true
+	}
 
 	if ls.head > 0 && ls.head == len(ls.pending) {
 		ls.pending, ls.head = ls.pending[:0], 0
