@@ -243,18 +243,22 @@ func preflight(ctx context.Context, cfg Config) error {
 
 // emit tallies r and hands it to the sink.
 func (r *run) emit(res *report.Result) {
+	var n [report.Unsent + 1]uint64
 	for i := range res.Events {
-		switch res.Events[i].Outcome {
-		case report.Accepted:
-			r.accepted.Add(1)
-		case report.Rejected:
-			r.rejected.Add(1)
-		case report.Failed:
-			r.failed.Add(1)
-		case report.Unsent:
-			r.unsent.Add(1)
+		if o := res.Events[i].Outcome; o <= report.Unsent {
+			n[o]++
 		}
 	}
+	// One atomic add per outcome and Result, not per event.
+	add := func(c *atomic.Uint64, n uint64) {
+		if n > 0 {
+			c.Add(n)
+		}
+	}
+	add(&r.accepted, n[report.Accepted])
+	add(&r.rejected, n[report.Rejected])
+	add(&r.failed, n[report.Failed])
+	add(&r.unsent, n[report.Unsent])
 	if res.Attempt > 0 {
 		r.requests.Add(1)
 		r.bytesOut.Add(uint64(res.BytesOut))
@@ -367,6 +371,8 @@ func (s *scheduler) loop(src Source) {
 	var cur time.Time
 	var lastAt time.Duration
 	var taken uint64
+	defer func() { r.generated.Store(taken) }()
+	var now time.Time // unpaced: the clock, read now and then
 	stopped := false
 	// The event lives in s, not on the loop's stack: handing &ev to the
 	// sink would otherwise move every event to the heap.
@@ -389,12 +395,17 @@ func (s *scheduler) loop(src Source) {
 		// time rather than reordering the schedule.
 		lastAt = max(lastAt, ev.At)
 		ev.At = lastAt
-		r.generated.Add(1)
 		r.sink.Generated(ev)
 
 		due := s.start.Add(ev.At)
 		if cfg.Unpaced {
-			due = time.Now()
+			// Unpaced, the clock only drives linger and batch times, and
+			// reading it per event costs more than the rest of the
+			// batching: read it every 16th event.
+			if taken&15 == 1 {
+				now = time.Now()
+			}
+			due = now
 		}
 		// Close, in deadline order, the batches whose linger ends first.
 		for {
