@@ -81,9 +81,10 @@ type Limits struct {
 	// MaxInFlight caps concurrent requests (default 64).
 	MaxInFlight int
 	// Lanes is the number of ordered lanes per endpoint (default 16, at
-	// most MaxInFlight). Events with the same Key always use the same lane,
-	// and a lane has at most one request in flight, so more lanes mean more
-	// parallelism but, at low rates, smaller batches.
+	// most MaxInFlight). A lane has at most one request in flight; events
+	// with the same Key use the same lane while any of them is outstanding,
+	// and otherwise the lane the endpoint currently fills, so at low rates
+	// batches stay full however many lanes there are.
 	Lanes int
 	// Queued is how many closed batches may wait for their lanes, over
 	// all lanes, before the scheduler itself waits (default 4 per lane).

@@ -710,14 +710,10 @@ func TestRunDryRunIgnoresTheClock(t *testing.T) {
 }
 
 func TestRetryAfterPausesOnlyItsLane(t *testing.T) {
-	// Two keys on different lanes; the first request of key A is throttled
-	// for 400 ms, and key B must keep flowing meanwhile.
-	keyA, keyB := "key-0", ""
-	for i := 1; keyB == ""; i++ {
-		if k := fmt.Sprintf("key-%d", i); events.KeyOf(k)%2 != events.KeyOf(keyA)%2 {
-			keyB = k
-		}
-	}
+	// Two keys, two lanes; the first request of key A is throttled for
+	// 400 ms, which binds A to its lane, and key B must keep flowing on
+	// the other one meanwhile.
+	keyA, keyB := "key-0", "key-1"
 	var throttledAt, retriedAt atomic.Int64
 	var bDuringPause atomic.Int64
 	_, srv := newFakeAPI(t, func(_ int64, _ events.Endpoint, evs []fakeEvent, _ *http.Request) fakeResp {

@@ -29,8 +29,9 @@ var (
 )
 
 // lane sends one endpoint's batches, one request at a time, so the events
-// of a key bound to it (see affinity) reach the target in order. Its buffers are
-// reused for every attempt; it is used by its own goroutine only.
+// of a key bound to it (see affinity) reach the target in order. Its buffers
+// are reused for every attempt; it is used by its own goroutine only, but
+// for finished, which the scheduler reads.
 type lane struct {
 	r   *run
 	ep  events.Endpoint
