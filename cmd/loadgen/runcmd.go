@@ -58,6 +58,7 @@ type sendFlags struct {
 	target, region, login string
 	out, record, junit    string
 	caCert                string
+	credentials           string
 	shard                 string
 	quiet, insecure       bool
 	allowLive, dryRun     bool
@@ -77,6 +78,7 @@ func (f *sendFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.record, "record", "", "write the events sent to this capture file (.gz to compress)")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML (one test case per threshold) to this file")
 	fs.StringVar(&f.caCert, "ca-cert", "", "PEM file of an extra CA to trust for the target")
+	fs.StringVar(&f.credentials, "credentials", "", "file of GENESYSCLOUD_*=VALUE lines to read credentials from instead of the environment")
 	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the target's TLS certificate (printed as a warning)")
 	fs.StringVar(&f.shard, "shard", "", "run shard I of N (I/N, zero-based), for scale-out; rates are split")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
@@ -207,9 +209,13 @@ func resolveTarget(f *sendFlags, inFlight int, seed int64, stderr io.Writer) (*t
 		return nil, err
 	}
 	t := &target{client: hc, warnings: warnings, close: func() {}}
+	creds, err := loadCredentials(f.credentials)
+	if err != nil {
+		return nil, err
+	}
 	region := f.region
 	if region == "" && f.target == "" {
-		region = os.Getenv(envRegion)
+		region = creds.get(envRegion)
 	}
 	switch {
 	case f.target != "" && f.region != "":
@@ -242,11 +248,11 @@ func resolveTarget(f *sendFlags, inFlight int, seed int64, stderr io.Writer) (*t
 	if events.IsGenesysHost(u.Hostname()) && !f.allowLive && !f.dryRun {
 		return nil, usagef("%s is a live Genesys Cloud org: events written there reach its workforce data; pass --allow-live to send, or --dry-run", u.Host)
 	}
-	if tok := os.Getenv(envAccessToken); tok != "" {
+	if tok := creds.get(envAccessToken); tok != "" {
 		t.tokens = engine.StaticToken(tok)
 		t.clientID = "(access token from $" + envAccessToken + ")"
 	} else {
-		id, secret := os.Getenv(envClientID), os.Getenv(envClientSecret)
+		id, secret := creds.get(envClientID), creds.get(envClientSecret)
 		if id == "" || secret == "" {
 			if !f.dryRun {
 				return nil, usagef("no credentials for %s: set %s and %s (or %s)", t.base, envClientID, envClientSecret, envAccessToken)
