@@ -1,5 +1,3 @@
-// Command loadgen is a load and replay test harness for the Genesys Cloud
-// Events API. See the README for the commands.
 package main
 
 import (

@@ -1,6 +1,3 @@
-// Command gen writes the Events API wire model (model_gen.go) from the
-// schema.json kept in internal/events/testdata. Run it with `go generate
-// ./internal/events`; the schema test then proves the output matches.
 package main
 
 import (
@@ -98,6 +95,7 @@ func goName(s string) string {
 	return s
 }
 
+// kindOf maps a schema field to its Kind constant; "" for an unknown type.
 func kindOf(f field) string {
 	switch f.Type {
 	case "string":
@@ -125,7 +123,7 @@ func kindOf(f field) string {
 			return "KindObjectArray"
 		}
 	}
-	panic("unknown type " + f.Type)
+	return ""
 }
 
 func goType(f field) string {
@@ -200,6 +198,13 @@ func gen(in, out string) error {
 	p("}\n\n")
 
 	all := append(append([]string{}, evs...), embedded...)
+	for _, n := range all {
+		for _, f := range s.Models[n].Fields {
+			if kindOf(f) == "" {
+				return fmt.Errorf("%s.%s: unknown type %q", n, f.Name, f.Type)
+			}
+		}
+	}
 	for _, n := range all {
 		m := s.Models[n]
 		p("var fields%s = []Field{\n", n)
