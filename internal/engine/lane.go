@@ -53,9 +53,17 @@ type lane struct {
 	// in queue order; the scheduler reads it to free key bindings.
 	finished atomic.Uint64
 
-	token      string
-	authHeader []string
-	errIndex   map[string]int // eventId → index into errs, for long error lists
+	// ctx carries the lane's requests, one at a time. It lives across
+	// attempts: a context and a timer per attempt cost more CPU than the
+	// rest of the lane's own work. deadline cancels it when an attempt
+	// exceeds RequestTimeout; the next attempt then starts a fresh one.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	deadline *time.Timer
+
+	token    string
+	header   http.Header    // shared by every request; replaced, never modified
+	errIndex map[string]int // eventId → index into errs, for long error lists
 }
 
 func newLane(r *run, ep events.Endpoint, idx int) *lane {
@@ -63,6 +71,7 @@ func newLane(r *run, ep events.Endpoint, idx int) *lane {
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
 	l.body.wg = &l.written
+	l.header = http.Header{"Content-Type": jsonHeader, "Accept": jsonHeader}
 	if u := r.urls[ep]; u != nil {
 		l.tmpl = &http.Request{
 			Method: http.MethodPost, URL: u, Host: u.Host,
@@ -94,6 +103,10 @@ func (l *lane) run() {
 		l.r.pool.Put(b)
 		// Its events are final: their keys may move to another lane.
 		l.finished.Add(1)
+	}
+	if l.cancel != nil {
+		l.deadline.Stop()
+		l.cancel()
 	}
 }
 
@@ -386,18 +399,17 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 		}
 		if tok != l.token {
 			l.token = tok
-			l.authHeader = []string{"Bearer " + tok}
+			// A new map: requests still in the transport read the old one.
+			l.header = http.Header{"Content-Type": jsonHeader, "Accept": jsonHeader,
+				"Authorization": []string{"Bearer " + tok}}
 		}
 		v.token = tok
 	}
 
-	ctx, cancel := context.WithTimeout(r.send, r.cfg.RequestTimeout)
-	defer cancel()
+	ctx := l.armDeadline()
+	defer l.disarmDeadline()
 	req := l.tmpl.WithContext(ctx)
-	req.Header = http.Header{"Content-Type": jsonHeader, "Accept": jsonHeader}
-	if l.authHeader != nil {
-		req.Header["Authorization"] = l.authHeader
-	}
+	req.Header = l.header
 	l.written.Wait()
 	l.body.Reset(b.body)
 	l.body.closed.Store(false)
@@ -459,6 +471,28 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	}
 	v.kind = res.Kind
 	return v
+}
+
+// armDeadline returns the context for one attempt, cancelled after
+// RequestTimeout; disarmDeadline must follow the attempt.
+func (l *lane) armDeadline() context.Context {
+	if l.ctx == nil {
+		// A timer's func cancels the context it was made with, so a fresh
+		// context (rare: after a timeout) gets a fresh timer.
+		l.ctx, l.cancel = context.WithCancel(l.r.send)
+		l.deadline = time.AfterFunc(time.Hour, l.cancel)
+	}
+	l.deadline.Reset(l.r.cfg.RequestTimeout)
+	return l.ctx
+}
+
+// disarmDeadline stops the attempt's deadline. When it fired (or is
+// firing), the context is done and the next attempt gets a new one.
+func (l *lane) disarmDeadline() {
+	if !l.deadline.Stop() || l.ctx.Err() != nil {
+		l.cancel()
+		l.ctx, l.cancel = nil, nil
+	}
 }
 
 // transportKind classifies a failed request or body read.
