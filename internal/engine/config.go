@@ -228,6 +228,9 @@ func newHTTPClient(maxInFlight int) *http.Client {
 	tr.MaxIdleConns = 2 * maxInFlight
 	tr.MaxIdleConnsPerHost = maxInFlight
 	tr.DisableCompression = true
+	// Room for the headers and a typical batch (100 events of ~225 bytes)
+	// in one buffer: one write per request, no per-request copy buffer.
+	tr.WriteBufferSize = 64 << 10
 	return &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,11 +43,16 @@ type lane struct {
 	tmpl  *http.Request // method, URL and protocol; cloned per attempt
 	resp  []byte
 
-	// body is the request body. The transport may still be writing it
-	// after Do returns, so the lane waits for its Close before touching
-	// the bytes again.
-	body    bodyReader
-	written sync.WaitGroup
+	// body reads the request body: a plain *bytes.Reader in a NopCloser,
+	// which the transport knows is in memory, so it sends headers and body
+	// in one write instead of flushing the headers first and copying the
+	// body through a fresh 32 KB buffer. The transport may still be
+	// writing after RoundTrip returns; wrote (see armDeadline) tells when
+	// it is done. An attempt that ends without that signal abandons the
+	// reader and the batch's body buffer rather than wait or reuse them.
+	reader *bytes.Reader
+	body   io.ReadCloser
+	wrote  chan struct{}
 
 	// finished counts the batches this lane has carried to final outcomes,
 	// in queue order; the scheduler reads it to free key bindings.
@@ -70,7 +75,7 @@ func newLane(r *run, ep events.Endpoint, idx int) *lane {
 	l := &lane{r: r, ep: ep, idx: idx, ch: make(chan *batch, min(r.cfg.Limits.Queued, maxLaneBacklog))}
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
-	l.body.wg = &l.written
+	l.newBody()
 	l.header = http.Header{"Content-Type": jsonHeader, "Accept": jsonHeader}
 	if u := r.urls[ep]; u != nil {
 		l.tmpl = &http.Request{
@@ -81,32 +86,32 @@ func newLane(r *run, ep events.Endpoint, idx int) *lane {
 	return l
 }
 
-// bodyReader is a request body that signals when the transport closes it.
-type bodyReader struct {
-	bytes.Reader
-	wg     *sync.WaitGroup
-	closed atomic.Bool
+// newBody makes a fresh request body reader, leaving any old one to the
+// transport.
+func (l *lane) newBody() {
+	l.reader = bytes.NewReader(nil)
+	l.body = io.NopCloser(l.reader)
 }
 
-func (b *bodyReader) Close() error {
-	if b.closed.CompareAndSwap(false, true) {
-		b.wg.Done()
-	}
-	return nil
+// abandonBody leaves b's body bytes and the lane's reader to a transport
+// that may still be reading them, and the lane's context with its
+// write signal to that request. b keeps a copy for its retries.
+func (l *lane) abandonBody(b *batch) {
+	b.body = append([]byte(nil), b.body...)
+	l.newBody()
+	l.dropContext()
 }
 
 func (l *lane) run() {
 	for b := range l.ch {
 		<-l.r.queued // the batch left the queue
 		l.process(b)
-		l.written.Wait()
 		l.r.pool.Put(b)
 		// Its events are final: their keys may move to another lane.
 		l.finished.Add(1)
 	}
-	if l.cancel != nil {
-		l.deadline.Stop()
-		l.cancel()
+	if l.ctx != nil {
+		l.dropContext()
 	}
 }
 
@@ -325,7 +330,6 @@ func (l *lane) judge(b *batch, errs []events.EventError, canRetry bool) int {
 // keepRetried shrinks b to the events marked Retry in the last Result,
 // keeping their order and eventIds, and re-encodes the body.
 func (l *lane) keepRetried(b *batch) {
-	l.written.Wait() // the old body may still be on the wire
 	kept := b.evs[:0]
 	for i := range l.res.Events {
 		if l.res.Events[i].Outcome == report.Retry {
@@ -410,11 +414,8 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	defer l.disarmDeadline()
 	req := l.tmpl.WithContext(ctx)
 	req.Header = l.header
-	l.written.Wait()
-	l.body.Reset(b.body)
-	l.body.closed.Store(false)
-	l.written.Add(1)
-	req.Body = &l.body
+	l.reader.Reset(b.body)
+	req.Body = l.body
 	req.ContentLength = int64(len(b.body))
 
 	res.Sent = time.Now()
@@ -427,9 +428,9 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	}
 	if err != nil {
 		res.Done = time.Now()
-		// The transport closes the body even on errors (maybe later, from
-		// its write loop); the next Wait relies on that.
+		// The write may not have started, or may go on: no signal to wait for.
 		res.Kind = l.transportKind(ctx)
+		l.abandonBody(b)
 		res.Error = l.redact(err.Error())
 		v.kind = res.Kind
 		return v
@@ -443,7 +444,15 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 		res.Kind = l.transportKind(ctx)
 		res.Error = l.redact(fmt.Sprintf("HTTP %d: reading the response: %v", resp.StatusCode, err))
 		v.kind = res.Kind
+		l.abandonBody(b)
 		return v
+	}
+	// A server may answer before reading the whole body; the transport
+	// then goes on writing it. Wait for the write, bounded by the deadline.
+	select {
+	case <-l.wrote:
+	case <-ctx.Done():
+		l.abandonBody(b)
 	}
 	switch s := resp.StatusCode; {
 	case s >= 200 && s <= 299:
@@ -479,8 +488,20 @@ func (l *lane) armDeadline() context.Context {
 	if l.ctx == nil {
 		// A timer's func cancels the context it was made with, so a fresh
 		// context (rare: after a timeout) gets a fresh timer.
-		l.ctx, l.cancel = context.WithCancel(l.r.send)
-		l.deadline = time.AfterFunc(time.Hour, l.cancel)
+		ctx, cancel := context.WithCancel(l.r.send)
+		wrote := make(chan struct{}, 1)
+		// One signal per request written. The transport writes a request
+		// once: it does not resend a body it cannot rewind (no GetBody).
+		l.ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) {
+				select {
+				case wrote <- struct{}{}:
+				default:
+				}
+			},
+		})
+		l.cancel, l.wrote = cancel, wrote
+		l.deadline = time.AfterFunc(time.Hour, cancel)
 	}
 	l.deadline.Reset(l.r.cfg.RequestTimeout)
 	return l.ctx
@@ -489,10 +510,19 @@ func (l *lane) armDeadline() context.Context {
 // disarmDeadline stops the attempt's deadline. When it fired (or is
 // firing), the context is done and the next attempt gets a new one.
 func (l *lane) disarmDeadline() {
-	if !l.deadline.Stop() || l.ctx.Err() != nil {
-		l.cancel()
-		l.ctx, l.cancel = nil, nil
+	if l.ctx == nil {
+		return // dropped by abandonBody
 	}
+	if !l.deadline.Stop() || l.ctx.Err() != nil {
+		l.dropContext()
+	}
+}
+
+// dropContext cancels the lane's context; the next attempt makes a new one.
+func (l *lane) dropContext() {
+	l.deadline.Stop()
+	l.cancel()
+	l.ctx, l.cancel, l.wrote = nil, nil, nil
 }
 
 // transportKind classifies a failed request or body read.
