@@ -221,6 +221,30 @@ func TestRecordThenReplay(t *testing.T) {
 		if took > span/4+2*time.Second {
 			t.Errorf("replay at speed 4 took %s for a run of %s", took, span)
 		}
+		// Fidelity: actual send times against the capture's offsets / 4.
+		// A few ms on this machine; the bound leaves room for -race and load.
+		rp := readRun(t, out)
+		if lag := rp.Totals.ScheduleLag.P99; lag > 25 {
+			t.Errorf("replay schedule lag p99 %.3f ms, want a few ms", lag)
+		}
+		t.Logf("speed 4: took %s for a %s capture; schedule lag p99 %.3f ms", took, span, rp.Totals.ScheduleLag.P99)
+	})
+
+	t.Run("speed 1 keeps the original timing", func(t *testing.T) {
+		url, _, _ := startTappedMock(t)
+		out := filepath.Join(dir, "speed1")
+		res := runCmd(t, "replay", capture, "--quiet", "--target", url, "--out", out)
+		if res.code != exitOK {
+			t.Fatalf("replay: exit %d\n%s", res.code, res.stderr)
+		}
+		rp, orig := readRun(t, out), readRun(t, filepath.Join(dir, "run"))
+		if d, want := rp.Run.Duration(), orig.Run.Duration(); d < want-time.Second || d > want+time.Second {
+			t.Errorf("replay at speed 1 lasted %s, the recorded run %s", d, want)
+		}
+		if lag := rp.Totals.ScheduleLag.P99; lag > 25 {
+			t.Errorf("replay schedule lag p99 %.3f ms, want a few ms", lag)
+		}
+		t.Logf("speed 1: %s for a %s run; schedule lag p99 %.3f ms", rp.Run.Duration(), orig.Run.Duration(), rp.Totals.ScheduleLag.P99)
 	})
 }
 
