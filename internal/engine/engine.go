@@ -28,6 +28,9 @@ type run struct {
 	sink Sink
 	hc   *http.Client
 	rt   http.RoundTripper // set when hc is ours: requests skip http.Client
+	// zeroCopy: lanes share header maps and reuse body buffers (rt is a
+	// *http.Transport); see Run.
+	zeroCopy bool
 	urls [events.NumEndpoints]*url.URL
 
 	pacer  *pacer
@@ -106,6 +109,14 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) (Summary, error
 			r.rt = http.DefaultTransport
 		}
 	}
+	// Sharing a lane's header map and reusing its body buffer across
+	// requests is safe only with net/http's own transport called directly:
+	// it never modifies the header, writes a body once, and reports the end
+	// of the write (WroteRequest). A cookie jar (http.Client adds cookies to
+	// the header) or another RoundTripper gets a header copy and a body that
+	// is never reused.
+	_, std := r.rt.(*http.Transport)
+	r.zeroCopy = std
 	r.pacer = newPacer(cfg.Limits, cfg.Batch.MaxEvents)
 	r.budget = budget{share: cfg.Retry.Budget, floor: int64(cfg.Retry.BudgetFloor)}
 	r.sem = make(chan struct{}, cfg.Limits.MaxInFlight)

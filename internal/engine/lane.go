@@ -414,6 +414,9 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	defer l.disarmDeadline()
 	req := l.tmpl.WithContext(ctx)
 	req.Header = l.header
+	if !r.zeroCopy {
+		req.Header = l.header.Clone()
+	}
 	l.reader.Reset(b.body)
 	req.Body = l.body
 	req.ContentLength = int64(len(b.body))
@@ -449,10 +452,15 @@ func (l *lane) attempt(b *batch, attempt int) verdict {
 	}
 	// A server may answer before reading the whole body; the transport
 	// then goes on writing it. Wait for the write, bounded by the deadline.
-	select {
-	case <-l.wrote:
-	case <-ctx.Done():
+	// Without that signal (another transport), never reuse the body.
+	if !r.zeroCopy {
 		l.abandonBody(b)
+	} else {
+		select {
+		case <-l.wrote:
+		case <-ctx.Done():
+			l.abandonBody(b)
+		}
 	}
 	switch s := resp.StatusCode; {
 	case s >= 200 && s <= 299:
@@ -502,6 +510,12 @@ func (l *lane) armDeadline() context.Context {
 		})
 		l.cancel, l.wrote = cancel, wrote
 		l.deadline = time.AfterFunc(time.Hour, cancel)
+	}
+	// A signal left over from an earlier request (a transport that wrote
+	// twice) must not release this request's body.
+	select {
+	case <-l.wrote:
+	default:
 	}
 	l.deadline.Reset(l.r.cfg.RequestTimeout)
 	return l.ctx
