@@ -31,7 +31,7 @@ type run struct {
 	// zeroCopy: lanes share header maps and reuse body buffers (rt is a
 	// *http.Transport); see Run.
 	zeroCopy bool
-	urls [events.NumEndpoints]*url.URL
+	urls     [events.NumEndpoints]*url.URL
 
 	pacer  *pacer
 	budget budget
