@@ -42,7 +42,9 @@ func loadCredentials(path string) (*credentials, error) {
 		switch key {
 		case envClientID, envClientSecret, envRegion, envAccessToken:
 		default:
-			return nil, usagef("%s:%d: %s: unknown name (want %s, %s, %s or %s)", path, n, key, envClientID, envClientSecret, envRegion, envAccessToken)
+			// The name is not quoted: a line holding only a secret with
+			// a '=' in it would otherwise print part of the secret.
+			return nil, usagef("%s:%d: unknown name (want %s, %s, %s or %s)", path, n, envClientID, envClientSecret, envRegion, envAccessToken)
 		}
 		c.file[key] = strings.Trim(strings.TrimSpace(val), `"'`)
 	}

@@ -211,7 +211,7 @@ func resolveTarget(f *sendFlags, inFlight int, seed int64, stderr io.Writer) (*t
 	if err != nil {
 		return nil, err
 	}
-	t := &target{client: hc, warnings: warnings, close: func() {}}
+	t := &target{client: hc, warnings: warnings, close: hc.CloseIdleConnections}
 	creds, err := loadCredentials(f.credentials)
 	if err != nil {
 		return nil, err
@@ -226,7 +226,11 @@ func resolveTarget(f *sendFlags, inFlight int, seed int64, stderr io.Writer) (*t
 	case f.target != "":
 		u, err := url.Parse(f.target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usagef("--target %q: want a base URL such as https://api.mypurecloud.com", f.target)
+			return nil, usagef("--target: want a base URL such as https://api.mypurecloud.com")
+		}
+		if u.User != nil {
+			// Secrets never come from flags, and would end up in run.json.
+			return nil, usagef("--target: a user or password in the URL is not accepted; credentials come from the environment or --credentials")
 		}
 		t.base = strings.TrimRight(f.target, "/")
 	case region != "":
@@ -239,6 +243,9 @@ func resolveTarget(f *sendFlags, inFlight int, seed int64, stderr io.Writer) (*t
 		return startEmbeddedMock(t, seed)
 	}
 	if f.login != "" {
+		if u, err := url.Parse(f.login); err != nil || u.User != nil || u.Host == "" {
+			return nil, usagef("--login: want a base URL without a user or password, such as https://login.mypurecloud.com")
+		}
 		t.login = strings.TrimRight(f.login, "/")
 	} else if t.login == "" {
 		if l, ok := events.LoginFor(t.base); ok {
@@ -292,7 +299,10 @@ func startEmbeddedMock(t *target, seed int64) (*target, error) {
 	t.mock = srv
 	t.clientID = id
 	t.tokens = engine.NewClientCredentials(t.login, id, secret, t.client)
-	t.close = func() { hs.Close() }
+	t.close = func() {
+		t.client.CloseIdleConnections()
+		hs.Close()
+	}
 	return t, nil
 }
 
@@ -319,23 +329,31 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "loadgen: warning:", w)
 	}
 
+	// Every file is (re)written from here on, even when the start fails
+	// below: a failed run leaves a run.json that says so (stopReason error),
+	// never the previous run's beside an emptied failures.ndjson.
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fail(stderr, fmt.Errorf("--out: %w", err))
+		return fail(stderr, usageError{fmt.Errorf("--out: %w", err)})
 	}
-	failuresPath := filepath.Join(f.out, "failures.ndjson")
-	failures, err := os.Create(failuresPath)
-	if err != nil {
-		return fail(stderr, fmt.Errorf("--out: %w", err))
-	}
-	defer failures.Close()
-
-	src := j.src
 	var rec *recorder.Writer
 	if f.record != "" {
 		rec, err = recorder.Create(f.record, j.header)
 		if err != nil {
 			return fail(stderr, usageError{fmt.Errorf("--record: %w", err)})
 		}
+	}
+	failuresPath := filepath.Join(f.out, "failures.ndjson")
+	failures, err := os.Create(failuresPath)
+	if err != nil {
+		if rec != nil {
+			rec.Close()
+		}
+		return fail(stderr, usageError{fmt.Errorf("--out: %w", err)})
+	}
+	defer failures.Close()
+
+	src := j.src
+	if rec != nil {
 		src = recorder.Tee(src, rec)
 		// Flush whole lines every quarter second, so a process killed
 		// mid-run (a second signal) leaves nearly all of its capture.
@@ -359,26 +377,30 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 
 	// Dial the target and fetch a token before anchoring the schedule, so
 	// neither counts as schedule lag of the first events.
+	var startErr error
 	if !f.dryRun {
-		if err := engine.Preflight(ctx, j.engine); err != nil {
-			if ctx.Err() != nil {
-				fmt.Fprintln(stderr, "loadgen: interrupted before the run started")
-				return exitFailed
-			}
-			return fail(stderr, err)
-		}
+		startErr = engine.Preflight(ctx, j.engine)
 		j.engine.SkipPreflight = true
 	}
 	start := time.Now()
 	j.engine.Start = start
 	col := report.NewCollector(report.CollectorConfig{Start: start, Failures: failures})
-	// Events left unsent by a stop are written to failures.ndjson as they
-	// are settled, so the collector must know the reason before that.
-	stopWatch := context.AfterFunc(ctx, func() { col.Stopping(report.StopInterrupted) })
-	defer stopWatch()
-	pr := startProgress(ctx, stderr, f.quiet, j.planned, col)
-	sum, runErr := engine.Run(ctx, j.engine, src, col)
-	pr.stop(col)
+	var sum engine.Summary
+	var runErr error
+	switch {
+	case startErr != nil && ctx.Err() != nil:
+		fmt.Fprintln(stderr, "loadgen: interrupted before the run started")
+	case startErr != nil:
+		runErr = startErr
+	default:
+		// Events left unsent by a stop are written to failures.ndjson as
+		// they are settled, so the collector must know the reason first.
+		stopWatch := context.AfterFunc(ctx, func() { col.Stopping(report.StopInterrupted) })
+		defer stopWatch()
+		pr := startProgress(ctx, stderr, f.quiet, j.planned, col)
+		sum, runErr = engine.Run(ctx, j.engine, src, col)
+		pr.stop(col)
+	}
 	if rec != nil {
 		if err := rec.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("capture %s: %w", f.record, err)

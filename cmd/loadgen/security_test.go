@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/loadgen/loadgen/internal/mock"
+	"github.com/loadgen/loadgen/recorder"
+	"github.com/loadgen/loadgen/report"
 )
 
 // TestTLSVerification: a self-signed target is refused by default, trusted
@@ -103,5 +108,56 @@ func TestCredentialsFile(t *testing.T) {
 	}
 	if strings.Contains(res.stderr+res.stdout, testClientSecret) {
 		t.Error("the error quotes the secret")
+	}
+}
+
+// TestFailedStartLeavesHonestFiles: a run whose target cannot be reached
+// replaces the previous run.json with one that says stopReason error, and
+// leaves a complete (closed) capture.
+func TestFailedStartLeavesHonestFiles(t *testing.T) {
+	url, _ := startMock(t, mock.Config{})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if res := runCmd(t, "run", "--quiet", "--target", url, "--out", out, "--duration", "2s"); res.code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	capture := filepath.Join(dir, "cap.ndjson.gz")
+	res := runCmd(t, "run", "--quiet", "--target", closed, "--out", out, "--record", capture)
+	if res.code != exitFailed {
+		t.Fatalf("unreachable: exit %d, want 3\n%s", res.code, res.stderr)
+	}
+	r := readRun(t, out)
+	if r.Run.StopReason != report.StopError || r.Totals.Events.Generated != 0 {
+		t.Errorf("run.json after a failed start: stopReason %q, %+v; want error and nothing generated", r.Run.StopReason, r.Totals.Events)
+	}
+	rd, err := recorder.Open(capture, recorder.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	if _, err := rd.Next(context.Background()); !errors.Is(err, io.EOF) || rd.Truncated() {
+		t.Errorf("capture of a failed start: %v, truncated %v; want a closed, empty capture", err, rd.Truncated())
+	}
+}
+
+// TestNoSecretInURLOrErrors: a password in --target is refused without
+// being echoed, and a credentials line holding only a secret is not quoted.
+func TestNoSecretInURLOrErrors(t *testing.T) {
+	const secret = "hunter2-c2VjcmV0"
+	res := runCmd(t, "run", "--quiet", "--target", "http://user:"+secret+"@127.0.0.1:1", "--out", t.TempDir())
+	if res.code != exitUsage || strings.Contains(res.stdout+res.stderr, secret) {
+		t.Errorf("password in --target: exit %d, output %q", res.code, res.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "creds")
+	os.WriteFile(file, []byte(envClientID+"=x\n"+secret+"==\n"), 0o600)
+	res = runCmd(t, "run", "--quiet", "--credentials", file, "--target", "http://127.0.0.1:1", "--out", t.TempDir())
+	if res.code != exitUsage || strings.Contains(res.stdout+res.stderr, "hunter2") {
+		t.Errorf("secret-only line: exit %d, output %q", res.code, res.stderr)
 	}
 }
