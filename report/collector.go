@@ -438,12 +438,23 @@ func (r *Run) recomputeTotals(hists map[string][len(histNames)]*hdr.Histogram) {
 }
 
 // finishGenerator fills the schedule-lag health and validity.
+// minSaturationSamples is how many attempts a run needs before its
+// schedule-lag p99 judges saturation. Below it p99 is the maximum, so a single
+// pause of the process (a GC, a noisy neighbour) would mark a small run
+// invalid; such runs are judged on the median instead.
+const minSaturationSamples = 100
+
 func (r *Run) finishGenerator(limit time.Duration) {
-	r.Generator.ScheduleLagP99 = r.Totals.ScheduleLag.P99
+	lag := r.Totals.ScheduleLag
+	r.Generator.ScheduleLagP99 = lag.P99
 	r.Generator.SaturationLimit = float64(limit) / float64(time.Millisecond)
-	r.Generator.Saturated = r.Generator.ScheduleLagP99 > r.Generator.SaturationLimit
+	judged, name := lag.P99, "p99"
+	if lag.Count < minSaturationSamples {
+		judged, name = lag.P50, fmt.Sprintf("p50 (only %d requests)", lag.Count)
+	}
+	r.Generator.Saturated = judged > r.Generator.SaturationLimit
 	if r.Generator.Saturated {
-		r.invalidate(fmt.Sprintf("generator saturated: schedule lag p99 %.3f ms > %.3f ms", r.Generator.ScheduleLagP99, r.Generator.SaturationLimit))
+		r.invalidate(fmt.Sprintf("generator saturated: schedule lag %s %.3f ms > %.3f ms", name, judged, r.Generator.SaturationLimit))
 	}
 }
 

@@ -213,21 +213,31 @@ func TestConcurrentAdd(t *testing.T) {
 func TestSaturation(t *testing.T) {
 	tests := []struct {
 		name      string
-		lag       time.Duration
+		n         int           // requests
+		lag       time.Duration // schedule lag of each
+		spike     time.Duration // schedule lag of the last one
 		saturated bool
 	}{
-		{"healthy", 2 * time.Millisecond, false},
-		{"saturated", 40 * time.Millisecond, true},
+		{"healthy", 100, 2 * time.Millisecond, 2 * time.Millisecond, false},
+		{"saturated", 100, 40 * time.Millisecond, 40 * time.Millisecond, true},
+		// Few requests: p99 is the one pause; the median says the generator kept up.
+		{"small run with one pause", 20, time.Millisecond, 80 * time.Millisecond, false},
+		{"small run saturated", 20, 40 * time.Millisecond, 40 * time.Millisecond, true},
+		{"large run with pauses", 200, time.Millisecond, 80 * time.Millisecond, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			c := report.NewCollector(report.CollectorConfig{Start: t0})
-			for i := 0; i < 100; i++ {
+			for i := 0; i < tc.n; i++ {
 				c.Generated(&events.Timed{Event: events.Event{Type: events.TypeUserPresence}})
 				at := t0.Add(time.Duration(i) * time.Millisecond)
+				lag := tc.lag
+				if i == tc.n-1 {
+					lag = tc.spike
+				}
 				c.Add(&report.Result{Endpoint: events.Presence, Attempt: 1, Status: 202, FirstIntended: at, Intended: at,
-					Sent: at.Add(tc.lag), Done: at.Add(tc.lag + time.Millisecond),
+					Sent: at.Add(lag), Done: at.Add(lag + time.Millisecond),
 					Events: []report.EventResult{{Type: events.TypeUserPresence, Outcome: report.Accepted}}})
 			}
 			r, err := c.Finish(report.Meta{StartedAt: t0, EndedAt: t0.Add(time.Second)})
