@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/loadgen/loadgen/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,19 +23,7 @@ func TestValidateGolden(t *testing.T) {
 	if errb.Len() != 0 {
 		t.Errorf("stderr not empty: %q", errb.String())
 	}
-	golden := filepath.Join("testdata", "TestValidateGolden.golden")
-	if *update {
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("plan differs from %s (run with -update after checking):\ngot:\n%s\nwant:\n%s", golden, out.String(), want)
-	}
+	golden.Check(t, filepath.Join("testdata", "TestValidateGolden.golden"), out.Bytes(), *update)
 }
 
 func TestValidate(t *testing.T) {

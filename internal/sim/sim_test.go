@@ -8,9 +8,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/loadgen/loadgen/internal/golden"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -189,19 +189,8 @@ func TestStreamGolden(t *testing.T) {
 		n++
 	})
 	got := fmt.Sprintf("%d events, sha256 %s\n%s", n, hex.EncodeToString(h.Sum(nil)), head.String())
-	golden := filepath.Join("testdata", "TestStreamGolden.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("the default stream changed (run with -update if that is intended):\ngot:\n%s\nwant:\n%s", got, want)
-	}
+	// A change here changes every seeded run: -update only on purpose.
+	golden.Check(t, filepath.Join("testdata", "TestStreamGolden.golden"), []byte(got), *update)
 }
 
 func TestShardsSplitTheScenario(t *testing.T) {
