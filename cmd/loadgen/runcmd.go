@@ -432,7 +432,7 @@ func execute(ctx context.Context, f *sendFlags, j *job, stdout, stderr io.Writer
 	if run == nil {
 		return fail(stderr, fmt.Errorf("internal error: %w", ledgerErr))
 	}
-	ok := run.Evaluate(j.thresholds)
+	ok := run.Passed() // Finish evaluated meta.Thresholds
 	if err := report.WriteFiles(f.out, run, report.FileOptions{}); err != nil {
 		return fail(stderr, fmt.Errorf("writing results: %w", err))
 	}
